@@ -1,0 +1,491 @@
+/* postage-cli.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Main thread only; a GMainLoop spins while the SMTP job runs on its worker.
+ * Everything for people goes to stderr; stdout carries only what a script
+ * may want to read (the account list, the server's final reply).
+ */
+#define G_LOG_DOMAIN "postage-cli"
+
+#include "config.h"
+
+#include <glib-unix.h>
+#include <glib/gi18n.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "accounts/postage-account-store.h"
+#include "accounts/postage-secret-store.h"
+#include "mail/postage-mail-error.h"
+#include "mail/postage-message-writer.h"
+#include "postage-cli.h"
+#include "smtp/postage-smtp-error.h"
+#include "smtp/postage-smtp-job.h"
+
+/* A password is a line; anything longer than this on stdin is a mistake. */
+#define MAX_PASSWORD_LENGTH 4096
+
+typedef struct {
+  GMainLoop    *loop;
+  GCancellable *cancellable;
+  gboolean      verbose;
+  char         *result;
+  GError       *error;
+} SendState;
+
+static int
+usage_error (GOptionContext *context,
+             const char     *message)
+{
+  g_autofree char *help = g_option_context_get_help (context, TRUE, NULL);
+
+  g_printerr ("postage: %s\n\n%s", message, help);
+  return POSTAGE_EXIT_USAGE;
+}
+
+static int
+fail (int         code,
+      const char *format,
+      ...) G_GNUC_PRINTF (2, 3);
+
+static int
+fail (int         code,
+      const char *format,
+      ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_printerr ("postage: %s\n", message);
+  return code;
+}
+
+/* Reads the password line from stdin into memory that is wiped afterwards. */
+static char *
+read_password_stdin (GError **error)
+{
+  GString *password = g_string_sized_new (64);
+  int c;
+
+  while ((c = getchar ()) != EOF && c != '\n')
+    {
+      if (password->len >= MAX_PASSWORD_LENGTH)
+        {
+          explicit_bzero (password->str, password->len);
+          g_string_free (password, TRUE);
+          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                               _("The password on standard input is too long."));
+          return NULL;
+        }
+      g_string_append_c (password, (char) c);
+    }
+  if (password->len > 0 && password->str[password->len - 1] == '\r')
+    g_string_truncate (password, password->len - 1);
+  return g_string_free (password, FALSE);
+}
+
+static void
+wipe_free (char *secret)
+{
+  if (secret != NULL)
+    explicit_bzero (secret, strlen (secret));
+  g_free (secret);
+}
+
+static PostageAccountStore *
+load_store (GError **error)
+{
+  g_autoptr(PostageAccountStore) store = postage_account_store_new ();
+
+  if (!postage_account_store_load (store, error))
+    return NULL;
+  return g_steal_pointer (&store);
+}
+
+static int
+account_add (int    argc,
+             char **argv)
+{
+  g_autofree char *email = NULL;
+  g_autofree char *display_name = NULL;
+  g_autofree char *host = NULL;
+  g_autofree char *security_text = NULL;
+  g_autofree char *user = NULL;
+  g_autofree char *ca_file = NULL;
+  gboolean password_stdin = FALSE;
+  gint port = 0;
+  const GOptionEntry entries[] = {
+    { "email", 0, 0, G_OPTION_ARG_STRING, &email, N_("The From address"), N_("ADDRESS") },
+    { "display-name", 0, 0, G_OPTION_ARG_STRING, &display_name, N_("The From name"), N_("TEXT") },
+    { "host", 0, 0, G_OPTION_ARG_STRING, &host, N_("The SMTP server"), N_("HOST") },
+    { "port", 0, 0, G_OPTION_ARG_INT, &port, N_("The port (587 for STARTTLS, 465 for TLS)"),
+      N_("N") },
+    { "security", 0, 0, G_OPTION_ARG_STRING, &security_text,
+      N_("starttls (default), tls, or none (this computer only)"), N_("MODE") },
+    { "user", 0, 0, G_OPTION_ARG_STRING, &user,
+      N_("The sign-in name (default: the email address; empty: no sign-in)"), N_("USER") },
+    { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &ca_file,
+      N_("Trust the certificate authorities in this PEM file instead of the system's"),
+      N_("FILE") },
+    { "password-stdin", 0, 0, G_OPTION_ARG_NONE, &password_stdin,
+      N_("Read the password from standard input and store it in the keyring"), NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new (N_("NAME — add or replace an account"));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PostageAccountStore) store = NULL;
+  g_autoptr(PostageAccount) account = NULL;
+  PostageSecurity security = POSTAGE_SECURITY_STARTTLS;
+
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error (context, error->message);
+  if (argc != 2)
+    return usage_error (context, _("Name the account: postage account add NAME --email … --host …"));
+  if (email == NULL || host == NULL)
+    return usage_error (context, _("--email and --host are required."));
+  if (security_text != NULL && !postage_security_from_string (security_text, &security))
+    return usage_error (context, _("--security must be starttls, tls or none."));
+  if (port < 0 || port > G_MAXUINT16)
+    return usage_error (context, _("--port must be a number from 1 to 65535."));
+
+  account = postage_account_new (argv[1]);
+  postage_account_set_email (account, email);
+  postage_account_set_display_name (account, display_name);
+  postage_account_set_host (account, host);
+  postage_account_set_security (account, security);
+  postage_account_set_port (account, port > 0 ? port : postage_security_default_port (security));
+  postage_account_set_user (account, user);
+  postage_account_set_ca_file (account, ca_file);
+  if (!postage_account_validate (account, &error))
+    return fail (POSTAGE_EXIT_DATAERR, "%s", error->message);
+  if ((store = load_store (&error)) == NULL)
+    return fail (POSTAGE_EXIT_CONFIG, "%s", error->message);
+
+  if (password_stdin)
+    {
+      char *password = read_password_stdin (&error);
+      gboolean saved;
+
+      if (password == NULL)
+        return fail (POSTAGE_EXIT_DATAERR, "%s", error->message);
+      saved = postage_secret_store_save_sync (account, password, NULL, &error);
+      wipe_free (password);
+      if (!saved)
+        return fail (POSTAGE_EXIT_CONFIG, "%s", error->message);
+    }
+  if (!postage_account_store_save (store, account, &error))
+    return fail (POSTAGE_EXIT_CONFIG, "%s", error->message);
+  g_printerr (_("postage: account “%s” saved\n"), argv[1]);
+  return POSTAGE_EXIT_OK;
+}
+
+static int
+account_list (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PostageAccountStore) store = load_store (&error);
+  GListModel *model;
+
+  if (store == NULL)
+    return fail (POSTAGE_EXIT_CONFIG, "%s", error->message);
+  model = postage_account_store_get_model (store);
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(PostageAccount) account = g_list_model_get_item (model, i);
+      g_autofree char *from = postage_account_dup_from_display (account);
+
+      g_print ("%s\t%s\t%s:%u\t%s\n", postage_account_get_id (account), from,
+               postage_account_get_host (account), postage_account_get_port (account),
+               postage_security_to_string (postage_account_get_security (account)));
+    }
+  return POSTAGE_EXIT_OK;
+}
+
+static int
+account_remove (const char *id)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PostageAccountStore) store = load_store (&error);
+  PostageAccount *account;
+
+  if (store == NULL)
+    return fail (POSTAGE_EXIT_CONFIG, "%s", error->message);
+  if ((account = postage_account_store_lookup (store, id)) == NULL)
+    return fail (POSTAGE_EXIT_CONFIG, _("There is no account named “%s”."), id);
+  /* The keyring entry goes with the account; a keyring that cannot be
+   * reached must not keep the account from being removed, so only warn. */
+  if (!postage_secret_store_clear_sync (account, NULL, &error))
+    {
+      g_printerr (_("postage: warning: %s\n"), error->message);
+      g_clear_error (&error);
+    }
+  if (!postage_account_store_remove (store, id, &error))
+    return fail (POSTAGE_EXIT_CONFIG, "%s", error->message);
+  g_printerr (_("postage: account “%s” removed\n"), id);
+  return POSTAGE_EXIT_OK;
+}
+
+static int
+account_command (int    argc,
+                 char **argv)
+{
+  if (argc >= 3 && strcmp (argv[2], "add") == 0)
+    return account_add (argc - 2, argv + 2);
+  if (argc == 3 && strcmp (argv[2], "list") == 0)
+    return account_list ();
+  if (argc == 4 && strcmp (argv[2], "remove") == 0)
+    return account_remove (argv[3]);
+  g_printerr ("%s\n", _("Usage: postage account add NAME --email ADDRESS --host HOST [OPTION…]\n"
+                        "       postage account list\n"
+                        "       postage account remove NAME"));
+  return POSTAGE_EXIT_USAGE;
+}
+
+static const char *
+phase_text (PostageSmtpPhase phase)
+{
+  switch (phase)
+    {
+    case POSTAGE_SMTP_PHASE_CONNECTING: return _("connecting");
+    case POSTAGE_SMTP_PHASE_TLS: return _("securing the connection (TLS)");
+    case POSTAGE_SMTP_PHASE_AUTH: return _("signing in");
+    case POSTAGE_SMTP_PHASE_SENDING: return _("sending");
+    case POSTAGE_SMTP_PHASE_DONE: return _("sent");
+    default: return "";
+    }
+}
+
+static void
+send_event_cb (const PostageSmtpEvent *event,
+               gpointer                user_data)
+{
+  SendState *state = user_data;
+
+  switch (event->kind)
+    {
+    case POSTAGE_SMTP_EVENT_PHASE:
+      g_printerr (event->phase == POSTAGE_SMTP_PHASE_DONE ? "postage: %s\n" : "postage: %s…\n",
+                  phase_text (event->phase));
+      break;
+    case POSTAGE_SMTP_EVENT_PROGRESS:
+      if (state->verbose)
+        g_printerr (_("postage: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " bytes sent\n"),
+                    event->bytes_sent, event->bytes_total);
+      break;
+    case POSTAGE_SMTP_EVENT_TRANSCRIPT:
+      g_printerr ("%c: %s\n", event->direction, event->line);
+      break;
+    default:
+      break;
+    }
+}
+
+static void
+send_done_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  SendState *state = user_data;
+
+  state->result = postage_smtp_job_run_finish (result, &state->error);
+  g_main_loop_quit (state->loop);
+}
+
+static gboolean
+interrupt_cb (gpointer user_data)
+{
+  SendState *state = user_data;
+
+  g_printerr ("%s\n", _("postage: cancelling…"));
+  g_cancellable_cancel (state->cancellable);
+  return G_SOURCE_CONTINUE;
+}
+
+static int
+exit_code_for (const GError *error)
+{
+  if (error->domain == POSTAGE_MAIL_ERROR)
+    return POSTAGE_EXIT_DATAERR;
+  if (error->domain == POSTAGE_ACCOUNT_ERROR)
+    return POSTAGE_EXIT_CONFIG;
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return POSTAGE_EXIT_TEMPFAIL;
+  if (g_error_matches (error, POSTAGE_SMTP_ERROR, POSTAGE_SMTP_ERROR_AUTH_FAILED))
+    return POSTAGE_EXIT_NOPERM;
+  if (postage_smtp_error_is_transient (error))
+    return POSTAGE_EXIT_TEMPFAIL;
+  return POSTAGE_EXIT_UNAVAILABLE;
+}
+
+static char *
+read_body_file (const char  *path,
+                GError     **error)
+{
+  g_autofree char *contents = NULL;
+  gsize length = 0;
+
+  if (strcmp (path, "-") == 0)
+    {
+      GString *in = g_string_new (NULL);
+      char chunk[4096];
+      size_t got;
+
+      while ((got = fread (chunk, 1, sizeof chunk, stdin)) > 0)
+        g_string_append_len (in, chunk, got);
+      length = in->len;
+      contents = g_string_free (in, FALSE);
+    }
+  else if (!g_file_get_contents (path, &contents, &length, error))
+    return NULL;
+
+  if (memchr (contents, '\0', length) != NULL || !g_utf8_validate (contents, length, NULL))
+    {
+      g_set_error (error, POSTAGE_MAIL_ERROR, POSTAGE_MAIL_ERROR_INVALID_HEADER,
+                   _("The message text in %s is not UTF-8 text. Convert it (for example with "
+                     "iconv) or attach the file instead."), path);
+      return NULL;
+    }
+  return g_steal_pointer (&contents);
+}
+
+static int
+send_command_run (int    argc,
+                  char **argv)
+{
+  g_autofree char *account_id = NULL;
+  g_auto(GStrv) to = NULL;
+  g_auto(GStrv) cc = NULL;
+  g_auto(GStrv) bcc = NULL;
+  g_auto(GStrv) attach = NULL;
+  g_autofree char *subject = NULL;
+  g_autofree char *body = NULL;
+  g_autofree char *body_file = NULL;
+  gboolean verbose = FALSE;
+  gint timeout = 0;
+  const GOptionEntry entries[] = {
+    { "account", 0, 0, G_OPTION_ARG_STRING, &account_id, N_("Send with this account"),
+      N_("NAME") },
+    { "to", 0, 0, G_OPTION_ARG_STRING_ARRAY, &to, N_("A recipient (repeat for more)"),
+      N_("ADDRESS") },
+    { "cc", 0, 0, G_OPTION_ARG_STRING_ARRAY, &cc, N_("A copy recipient"), N_("ADDRESS") },
+    { "bcc", 0, 0, G_OPTION_ARG_STRING_ARRAY, &bcc, N_("A hidden recipient"), N_("ADDRESS") },
+    { "subject", 0, 0, G_OPTION_ARG_STRING, &subject, N_("The subject"), N_("TEXT") },
+    { "body", 0, 0, G_OPTION_ARG_STRING, &body, N_("The message text"), N_("TEXT") },
+    { "body-file", 0, 0, G_OPTION_ARG_FILENAME, &body_file,
+      N_("Read the message text from FILE (- for standard input)"), N_("FILE") },
+    { "attach", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &attach, N_("Attach a file (repeatable)"),
+      N_("FILE") },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, N_("Show progress in detail"), NULL },
+    { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout,
+      N_("Seconds to wait for the server at each step"), N_("SECONDS") },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new (N_("— send a message"));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PostageAccountStore) store = NULL;
+  g_autoptr(PostageDraft) draft = postage_draft_new ();
+  g_autoptr(PostageOutgoing) outgoing = NULL;
+  g_autoptr(PostageSmtpJob) job = NULL;
+  g_autoptr(GMainLoop) loop = NULL;
+  g_autoptr(GCancellable) cancellable = NULL;
+  PostageAccount *account;
+  SendState state = { 0 };
+  guint sigint_id;
+  guint sigterm_id;
+  int code;
+
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error (context, error->message);
+  if (argc != 1)
+    return usage_error (context, _("Unexpected argument; put recipients after --to."));
+  if (body != NULL && body_file != NULL)
+    return usage_error (context, _("Use either --body or --body-file, not both."));
+
+  if ((store = load_store (&error)) == NULL)
+    return fail (POSTAGE_EXIT_CONFIG, "%s", error->message);
+  account = account_id != NULL ? postage_account_store_lookup (store, account_id)
+                               : postage_account_store_get_default (store);
+  if (account == NULL)
+    return fail (POSTAGE_EXIT_CONFIG, account_id != NULL
+                 ? _("There is no account named “%s”. See postage account list.")
+                 : _("There is no account yet%s. Add one with postage account add."),
+                 account_id != NULL ? account_id : "");
+  if (!postage_account_validate (account, &error))
+    return fail (POSTAGE_EXIT_DATAERR, "%s", error->message);
+
+  if (body_file != NULL && (body = read_body_file (body_file, &error)) == NULL)
+    return fail (error->domain == POSTAGE_MAIL_ERROR ? POSTAGE_EXIT_DATAERR
+                                                     : POSTAGE_EXIT_USAGE, "%s", error->message);
+  draft->from_name = g_strdup (postage_account_get_display_name (account));
+  draft->from_address = g_strdup (postage_account_get_email (account));
+  draft->to = to != NULL ? g_strjoinv (", ", to) : NULL;
+  draft->cc = cc != NULL ? g_strjoinv (", ", cc) : NULL;
+  draft->bcc = bcc != NULL ? g_strjoinv (", ", bcc) : NULL;
+  draft->subject = g_strdup (subject);
+  draft->body = g_strdup (body);
+  for (guint i = 0; attach != NULL && attach[i] != NULL; i++)
+    g_ptr_array_add (draft->attachments, g_strdup (attach[i]));
+
+  if ((outgoing = postage_message_build (draft, &error)) == NULL)
+    return fail (POSTAGE_EXIT_DATAERR, "%s", error->message);
+
+  job = postage_smtp_job_new (account);
+  postage_smtp_job_set_message (job, outgoing);
+  if (timeout > 0)
+    postage_smtp_job_set_timeout (job, timeout);
+
+  loop = g_main_loop_new (NULL, FALSE);
+  cancellable = g_cancellable_new ();
+  state.loop = loop;
+  state.cancellable = cancellable;
+  state.verbose = verbose;
+  sigint_id = g_unix_signal_add (SIGINT, interrupt_cb, &state);
+  sigterm_id = g_unix_signal_add (SIGTERM, interrupt_cb, &state);
+  g_printerr (_("postage: sending to %s port %u as %s\n"), postage_account_get_host (account),
+              postage_account_get_port (account), postage_account_get_id (account));
+  postage_smtp_job_run_async (job, cancellable, send_event_cb, &state, NULL, send_done_cb, &state);
+  g_main_loop_run (loop);
+  g_source_remove (sigint_id);
+  g_source_remove (sigterm_id);
+  /* Events queued before the result are already dispatched; drain any
+   * stragglers so no callback outlives `state`. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+
+  if (state.result != NULL)
+    {
+      g_print ("%s\n", state.result);
+      g_free (state.result);
+      return POSTAGE_EXIT_OK;
+    }
+  code = exit_code_for (state.error);
+  g_printerr (_("postage: not sent: %s\n"), state.error->message);
+  g_clear_error (&state.error);
+  return code;
+}
+
+gboolean
+postage_cli_handles (int    argc,
+                     char **argv)
+{
+  return argc >= 2 && (strcmp (argv[1], "send") == 0 || strcmp (argv[1], "account") == 0);
+}
+
+int
+postage_cli_run (int    argc,
+                 char **argv)
+{
+  g_return_val_if_fail (postage_cli_handles (argc, argv), POSTAGE_EXIT_USAGE);
+
+  g_set_prgname ("postage");
+  if (strcmp (argv[1], "account") == 0)
+    return account_command (argc, argv);
+  return send_command_run (argc - 1, argv + 1);
+}

@@ -1,0 +1,32 @@
+/* postage-smtp-job-private.h — the job's snapshot, read by the session
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Filled on the calling thread before the job starts; read-only afterwards,
+ * except the password, which the worker clears when it is done with it.
+ */
+#pragma once
+
+#include "postage-smtp-job.h"
+
+G_BEGIN_DECLS
+
+struct _PostageSmtpJob
+{
+  gint             ref_count;
+
+  char            *host;
+  guint16          port;
+  PostageSecurity  security;
+  char            *user;       /* "" = no AUTH */
+  char            *ca_file;
+  char            *password;   /* NULL = read the keyring just before AUTH */
+  guint            timeout;
+
+  char            *sender;     /* NULL = verify only */
+  GPtrArray       *recipients;
+  GBytes          *data;
+  gboolean         eight_bit;
+};
+
+G_END_DECLS

@@ -1,0 +1,82 @@
+/* postage-smtp-job.h — one SMTP session, run on a worker thread
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Threads: build the job and call postage_smtp_job_run_async() on the thread
+ * whose GMainContext should receive events (the GTK main thread, or the
+ * command line's loop). The session runs on a GTask worker thread, which only
+ * touches the job's immutable snapshot. Events and the result are delivered on
+ * the calling thread's thread-default main context.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "accounts/postage-account.h"
+#include "mail/postage-message-writer.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  POSTAGE_SMTP_PHASE_CONNECTING,
+  POSTAGE_SMTP_PHASE_TLS,
+  POSTAGE_SMTP_PHASE_AUTH,
+  POSTAGE_SMTP_PHASE_SENDING,
+  POSTAGE_SMTP_PHASE_DONE,
+} PostageSmtpPhase;
+
+typedef enum {
+  POSTAGE_SMTP_EVENT_PHASE,      /* phase changed */
+  POSTAGE_SMTP_EVENT_PROGRESS,   /* bytes_sent of bytes_total of the message */
+  POSTAGE_SMTP_EVENT_TRANSCRIPT, /* one line, 'C' sent or 'S' received; secrets redacted */
+} PostageSmtpEventKind;
+
+typedef struct {
+  PostageSmtpEventKind kind;
+  PostageSmtpPhase     phase;
+  guint64              bytes_sent;
+  guint64              bytes_total;
+  char                 direction;
+  const char          *line;
+} PostageSmtpEvent;
+
+typedef void (*PostageSmtpEventFunc) (const PostageSmtpEvent *event,
+                                      gpointer                user_data);
+
+typedef struct _PostageSmtpJob PostageSmtpJob;
+
+/* Snapshots host, port, security, user and CA file of @account. */
+PostageSmtpJob *postage_smtp_job_new            (PostageAccount       *account);
+PostageSmtpJob *postage_smtp_job_ref            (PostageSmtpJob       *job);
+void            postage_smtp_job_unref          (PostageSmtpJob       *job);
+
+/* The password to use; when never set, the worker reads it from the keyring
+ * just before AUTH. The job's copy is wiped when the session ends. */
+void            postage_smtp_job_set_password   (PostageSmtpJob       *job,
+                                                 const char           *password);
+/* Without a message the job only verifies: connect, TLS, EHLO, AUTH, QUIT. */
+void            postage_smtp_job_set_message    (PostageSmtpJob       *job,
+                                                 const PostageOutgoing *outgoing);
+/* Per-wait timeout in seconds (default POSTAGE_SMTP_DEFAULT_TIMEOUT). */
+void            postage_smtp_job_set_timeout    (PostageSmtpJob       *job,
+                                                 guint                 seconds);
+
+#define POSTAGE_SMTP_DEFAULT_TIMEOUT 60
+
+void            postage_smtp_job_run_async      (PostageSmtpJob       *job,
+                                                 GCancellable         *cancellable,
+                                                 PostageSmtpEventFunc  event_func,
+                                                 gpointer              event_data,
+                                                 GDestroyNotify        event_data_free,
+                                                 GAsyncReadyCallback   callback,
+                                                 gpointer              user_data);
+/* Returns the server's final reply to the message (or to AUTH when only
+ * verifying), e.g. "250 2.0.0 Ok: queued as 343FD5003CE".
+ * Errors: POSTAGE_SMTP_ERROR_*, POSTAGE_ACCOUNT_ERROR_NO_KEYRING/_NO_PASSWORD,
+ * G_IO_ERROR_CANCELLED, G_IO_ERROR_TIMED_OUT. */
+char           *postage_smtp_job_run_finish     (GAsyncResult         *result,
+                                                 GError              **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PostageSmtpJob, postage_smtp_job_unref)
+
+G_END_DECLS

@@ -1,0 +1,352 @@
+/* postage-smtp-tls.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Worker thread only. Every GnuTLS code becomes a GError here, once.
+ */
+#define G_LOG_DOMAIN "postage-smtp"
+
+#include "config.h"
+
+#include <errno.h>
+#include <gio/gio.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "postage-smtp-error.h"
+#include "postage-smtp-tls.h"
+
+/* TLS 1.2 is the floor (RFC 8996 deprecates 1.0 and 1.1; RFC 8314 §4.1). */
+#define PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+
+struct _PostageSmtpTls
+{
+  gnutls_session_t                 session;
+  gnutls_certificate_credentials_t credentials;
+  int                              fd;
+  char                            *host;
+};
+
+/* MSG_NOSIGNAL: a server that resets the connection must not kill us with
+ * SIGPIPE (the C25b case). */
+static ssize_t
+push_cb (gnutls_transport_ptr_t ptr,
+         const void            *data,
+         size_t                 size)
+{
+  PostageSmtpTls *tls = ptr;
+  ssize_t sent = send (tls->fd, data, size, MSG_NOSIGNAL);
+
+  if (sent < 0)
+    gnutls_transport_set_errno (tls->session, errno);
+  return sent;
+}
+
+static ssize_t
+pull_cb (gnutls_transport_ptr_t ptr,
+         void                  *data,
+         size_t                 size)
+{
+  PostageSmtpTls *tls = ptr;
+  ssize_t received = recv (tls->fd, data, size, 0);
+
+  if (received < 0)
+    gnutls_transport_set_errno (tls->session, errno);
+  return received;
+}
+
+static gboolean
+handshake_failed (GError    **error,
+                  const char *host,
+                  int         code)
+{
+  postage_smtp_set_error (error, POSTAGE_SMTP_ERROR_TLS_HANDSHAKE, 0, NULL, NULL,
+                          "Could not set up an encrypted connection with %s: %s",
+                          host, gnutls_strerror (code));
+  return FALSE;
+}
+
+PostageSmtpTls *
+postage_smtp_tls_new (int          fd,
+                      const char  *host,
+                      const char  *ca_file,
+                      GError     **error)
+{
+  g_autoptr(PostageSmtpTls) tls = g_new0 (PostageSmtpTls, 1);
+  g_autoptr(GInetAddress) address = g_inet_address_new_from_string (host);
+  int ret;
+
+  tls->fd = fd;
+  tls->host = g_strdup (host);
+
+  if ((ret = gnutls_certificate_allocate_credentials (&tls->credentials)) < 0)
+    return handshake_failed (error, host, ret), NULL;
+  if (ca_file != NULL)
+    ret = gnutls_certificate_set_x509_trust_file (tls->credentials, ca_file, GNUTLS_X509_FMT_PEM);
+  else
+    ret = gnutls_certificate_set_x509_system_trust (tls->credentials);
+  if (ret <= 0)
+    {
+      postage_smtp_set_error (error, POSTAGE_SMTP_ERROR_TLS_HANDSHAKE, 0, NULL, NULL,
+                              ca_file != NULL
+                              ? "No trusted certificate could be read from the CA file %s."
+                              : "No trusted certificate authorities were found on this "
+                                "system%s. Install the ca-certificates package.",
+                              ca_file != NULL ? ca_file : "");
+      return NULL;
+    }
+
+  if ((ret = gnutls_init (&tls->session, GNUTLS_CLIENT | GNUTLS_NONBLOCK)) < 0 ||
+      (ret = gnutls_priority_set_direct (tls->session, PRIORITY, NULL)) < 0 ||
+      (ret = gnutls_credentials_set (tls->session, GNUTLS_CRD_CERTIFICATE, tls->credentials)) < 0)
+    return handshake_failed (error, host, ret), NULL;
+
+  /* SNI carries host names only, never address literals (RFC 6066 §3). */
+  if (address == NULL &&
+      (ret = gnutls_server_name_set (tls->session, GNUTLS_NAME_DNS, host, strlen (host))) < 0)
+    return handshake_failed (error, host, ret), NULL;
+  /* The handshake itself checks the chain and that the certificate names
+   * @host, and fails (with an alert to the server) when either is wrong. */
+  gnutls_session_set_verify_cert (tls->session, host, 0);
+
+  gnutls_transport_set_ptr (tls->session, tls);
+  gnutls_transport_set_push_function (tls->session, push_cb);
+  gnutls_transport_set_pull_function (tls->session, pull_cb);
+  return g_steal_pointer (&tls);
+}
+
+void
+postage_smtp_tls_free (PostageSmtpTls *tls)
+{
+  if (tls == NULL)
+    return;
+  if (tls->session != NULL)
+    gnutls_deinit (tls->session);
+  if (tls->credentials != NULL)
+    gnutls_certificate_free_credentials (tls->credentials);
+  g_free (tls->host);
+  g_free (tls);
+}
+
+/* The names a certificate is for, for the person to compare with the host. */
+static char *
+dup_certificate_names (gnutls_x509_crt_t crt)
+{
+  GString *names = g_string_new (NULL);
+
+  for (unsigned int i = 0;; i++)
+    {
+      char name[256];
+      size_t size = sizeof name;
+      unsigned int type;
+      int ret = gnutls_x509_crt_get_subject_alt_name2 (crt, i, name, &size, &type, NULL);
+
+      if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+        break;
+      if (ret < 0)
+        continue;
+      if (type == GNUTLS_SAN_DNSNAME)
+        g_string_append_printf (names, "%s%.*s", names->len ? ", " : "", (int) size, name);
+      else if (type == GNUTLS_SAN_IPADDRESS && (size == 4 || size == 16))
+        {
+          g_autoptr(GInetAddress) ip =
+            g_inet_address_new_from_bytes ((guint8 *) name, size == 4 ? G_SOCKET_FAMILY_IPV4
+                                                                      : G_SOCKET_FAMILY_IPV6);
+          g_autofree char *text = g_inet_address_to_string (ip);
+
+          g_string_append_printf (names, "%s%s", names->len ? ", " : "", text);
+        }
+    }
+  if (names->len == 0)
+    {
+      char cn[256];
+      size_t size = sizeof cn;
+
+      if (gnutls_x509_crt_get_dn_by_oid (crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0, cn, &size) == 0)
+        g_string_append_printf (names, "%.*s", (int) size, cn);
+    }
+  return g_string_free (names, FALSE);
+}
+
+static char *
+dup_fingerprint (gnutls_x509_crt_t crt)
+{
+  guchar digest[32];
+  size_t size = sizeof digest;
+  GString *out;
+
+  if (gnutls_x509_crt_get_fingerprint (crt, GNUTLS_DIG_SHA256, digest, &size) < 0)
+    return NULL;
+  out = g_string_new (NULL);
+  for (size_t i = 0; i < size; i++)
+    g_string_append_printf (out, "%s%02X", i ? ":" : "", digest[i]);
+  return g_string_free (out, FALSE);
+}
+
+static gboolean
+is_self_signed (gnutls_x509_crt_t crt)
+{
+  return gnutls_x509_crt_check_issuer (crt, crt) != 0;
+}
+
+static gboolean
+certificate_failed (PostageSmtpTls *tls,
+                    GError        **error)
+{
+  unsigned int status = gnutls_session_get_verify_cert_status (tls->session);
+  const gnutls_datum_t *peers;
+  unsigned int n_peers = 0;
+  gnutls_x509_crt_t crt = NULL;
+  g_autofree char *names = NULL;
+  g_autofree char *fingerprint = NULL;
+  g_autofree char *reason = NULL;
+
+  peers = gnutls_certificate_get_peers (tls->session, &n_peers);
+  if (peers != NULL && n_peers > 0 && gnutls_x509_crt_init (&crt) == 0 &&
+      gnutls_x509_crt_import (crt, &peers[0], GNUTLS_X509_FMT_DER) == 0)
+    {
+      names = dup_certificate_names (crt);
+      fingerprint = dup_fingerprint (crt);
+    }
+
+  if (status & GNUTLS_CERT_EXPIRED)
+    reason = g_strdup ("it has expired");
+  else if (status & GNUTLS_CERT_NOT_ACTIVATED)
+    reason = g_strdup ("it is not valid yet (check this computer's clock)");
+  else if (status & GNUTLS_CERT_REVOKED)
+    reason = g_strdup ("it has been revoked");
+  else if ((status & (GNUTLS_CERT_SIGNER_NOT_FOUND | GNUTLS_CERT_SIGNER_NOT_CA)) &&
+           crt != NULL && is_self_signed (crt))
+    reason = g_strdup ("it is self-signed, so nobody vouches for it");
+  else if (status & (GNUTLS_CERT_SIGNER_NOT_FOUND | GNUTLS_CERT_SIGNER_NOT_CA))
+    reason = g_strdup ("it was issued by an unknown certificate authority");
+  else if (status & GNUTLS_CERT_UNEXPECTED_OWNER)
+    reason = g_strdup_printf ("it is for %s, not for %s", names != NULL ? names : "another name",
+                              tls->host);
+  else if (status & GNUTLS_CERT_INSECURE_ALGORITHM)
+    reason = g_strdup ("it uses an insecure algorithm");
+  else
+    {
+      gnutls_datum_t text = { NULL, 0 };
+
+      gnutls_certificate_verification_status_print (status, GNUTLS_CRT_X509, &text, 0);
+      reason = g_strdup (text.data != NULL ? (const char *) text.data : "verification failed");
+      gnutls_free (text.data);
+    }
+  /* A name mismatch on top of another problem is worth saying too. */
+  if ((status & GNUTLS_CERT_UNEXPECTED_OWNER) && !g_str_has_prefix (reason, "it is for"))
+    {
+      char *both = g_strdup_printf ("%s, and it is for %s, not for %s", reason,
+                                    names != NULL ? names : "another name", tls->host);
+
+      g_free (reason);
+      reason = both;
+    }
+
+  postage_smtp_set_error (error, POSTAGE_SMTP_ERROR_CERTIFICATE_UNTRUSTED, 0, NULL, NULL,
+                          "The server's certificate is not trusted: %s. Nothing was sent. "
+                          "If you expected this certificate, check its fingerprint "
+                          "(SHA-256 %s) with the server's administrator.",
+                          reason, fingerprint != NULL ? fingerprint : "unknown");
+  if (error != NULL && *error != NULL && fingerprint != NULL)
+    postage_smtp_error_set_fingerprint (*error, fingerprint);
+  if (crt != NULL)
+    gnutls_x509_crt_deinit (crt);
+  return FALSE;
+}
+
+gboolean
+postage_smtp_tls_handshake (PostageSmtpTls  *tls,
+                            gboolean        *again,
+                            GError         **error)
+{
+  int ret;
+
+  *again = FALSE;
+  do
+    ret = gnutls_handshake (tls->session);
+  while (ret < 0 && !gnutls_error_is_fatal (ret) && ret != GNUTLS_E_AGAIN);
+
+  if (ret == GNUTLS_E_AGAIN)
+    {
+      *again = TRUE;
+      return FALSE;
+    }
+  if (ret == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR)
+    return certificate_failed (tls, error);
+  if (ret < 0)
+    return handshake_failed (error, tls->host, ret);
+  return TRUE;
+}
+
+gssize
+postage_smtp_tls_recv (PostageSmtpTls *tls,
+                       char           *buffer,
+                       gsize           size,
+                       GError        **error)
+{
+  gssize ret;
+
+  do
+    ret = gnutls_record_recv (tls->session, buffer, size);
+  while (ret == GNUTLS_E_INTERRUPTED);
+
+  if (ret == GNUTLS_E_AGAIN)
+    return POSTAGE_SMTP_TLS_AGAIN;
+  /* A server that drops TCP without close_notify is common (RFC 8446 §6.1
+   * allows nothing else, real servers do it anyway after 221): treat it as
+   * the end of the stream; the session decides whether that was too early. */
+  if (ret == GNUTLS_E_PREMATURE_TERMINATION)
+    return 0;
+  if (ret < 0)
+    {
+      postage_smtp_set_error (error, POSTAGE_SMTP_ERROR_CLOSED, 0, NULL, NULL,
+                              "The encrypted connection broke: %s", gnutls_strerror (ret));
+      return -1;
+    }
+  return ret;
+}
+
+gssize
+postage_smtp_tls_send (PostageSmtpTls *tls,
+                       const char     *data,
+                       gsize           size,
+                       GError        **error)
+{
+  gssize ret;
+
+  do
+    ret = gnutls_record_send (tls->session, data, size);
+  while (ret == GNUTLS_E_INTERRUPTED);
+
+  if (ret == GNUTLS_E_AGAIN)
+    return POSTAGE_SMTP_TLS_AGAIN;
+  if (ret < 0)
+    {
+      postage_smtp_set_error (error, POSTAGE_SMTP_ERROR_CLOSED, 0, NULL, NULL,
+                              "The encrypted connection broke: %s", gnutls_strerror (ret));
+      return -1;
+    }
+  return ret;
+}
+
+gboolean
+postage_smtp_tls_wants_write (PostageSmtpTls *tls)
+{
+  return gnutls_record_get_direction (tls->session) == 1;
+}
+
+gsize
+postage_smtp_tls_pending (PostageSmtpTls *tls)
+{
+  return gnutls_record_check_pending (tls->session);
+}
+
+void
+postage_smtp_tls_bye (PostageSmtpTls *tls)
+{
+  /* One try, non-blocking: a peer that is gone must not stall us. */
+  gnutls_bye (tls->session, GNUTLS_SHUT_WR);
+}
