@@ -108,7 +108,7 @@ add_field (GMimeMessage  *message,
   for (int i = 0; i < internet_address_list_length (list); i++)
     internet_address_set_charset (internet_address_list_get_address (list, i), "utf-8");
   /* Bcc goes in the envelope only, never in the headers. */
-  if (message != NULL)
+  if (message != NULL && internet_address_list_length (list) > 0)
     internet_address_list_append (g_mime_message_get_addresses (message, type), list);
   return TRUE;
 }
@@ -167,6 +167,8 @@ postage_message_build (const PostageDraft  *draft,
 {
   g_autoptr(GMimeMessage) message = NULL;
   g_autoptr(GMimeTextPart) part = NULL;
+  g_autoptr(GMimeStream) body_stream = NULL;
+  g_autoptr(GMimeDataWrapper) body_wrapper = NULL;
   g_autoptr(GMimeStream) stream = NULL;
   g_autoptr(GMimeFormatOptions) options = NULL;
   g_autoptr(GPtrArray) recipients = g_ptr_array_new_with_free_func (g_free);
@@ -218,7 +220,11 @@ postage_message_build (const PostageDraft  *draft,
 
   body = normalise_newlines (draft->body != NULL ? draft->body : "");
   part = g_mime_text_part_new_with_subtype ("plain");
-  g_mime_text_part_set_text (part, body);
+  /* Not g_mime_text_part_set_text(): it converts to the smallest charset
+   * that fits (often ISO-8859-1). The text is UTF-8 and is labelled so. */
+  body_stream = g_mime_stream_mem_new_with_buffer (body, strlen (body));
+  body_wrapper = g_mime_data_wrapper_new_with_stream (body_stream, GMIME_CONTENT_ENCODING_DEFAULT);
+  g_mime_part_set_content (GMIME_PART (part), body_wrapper);
   g_mime_text_part_set_charset (part, "utf-8");
   g_mime_part_set_content_encoding (GMIME_PART (part),
                                     needs_encoding (body) ? GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE

@@ -1,0 +1,164 @@
+/* test-account.c — the account model and its keyfile store
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Runs in a throw-away XDG profile (tests/lib/with-session.sh).
+ */
+#include "config.h"
+
+#include <glib/gstdio.h>
+
+#include "accounts/postage-account-store.h"
+#include "accounts/postage-secret-store.h"
+
+static PostageAccount *
+make_account (const char *id)
+{
+  PostageAccount *account = postage_account_new (id);
+
+  postage_account_set_email (account, "you@example.test");
+  postage_account_set_display_name (account, "You");
+  postage_account_set_host (account, "smtp.example.test");
+  return account;
+}
+
+static void
+test_new_destroy (void)
+{
+  PostageAccount *account = make_account ("a");
+  PostageAccountStore *store = postage_account_store_new ();
+
+  g_assert_cmpuint (postage_account_get_port (account), ==, 587);
+  g_assert_cmpstr (postage_account_get_user (account), ==, "you@example.test");
+  g_assert_finalize_object (account);
+  g_assert_finalize_object (store);
+}
+
+static void
+test_validate (void)
+{
+  g_autoptr(PostageAccount) account = make_account ("a");
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (postage_account_validate (account, &error));
+  postage_account_set_security (account, POSTAGE_SECURITY_NONE);
+  g_assert_false (postage_account_validate (account, &error));
+  g_assert_error (error, POSTAGE_ACCOUNT_ERROR, POSTAGE_ACCOUNT_ERROR_INVALID);
+  g_clear_error (&error);
+  postage_account_set_host (account, "127.0.0.1");
+  g_assert_true (postage_account_validate (account, &error));
+  postage_account_set_host (account, "::1");
+  g_assert_true (postage_account_validate (account, &error));
+
+  postage_account_set_user (account, "you@example.test\r\nMAIL FROM:<x@evil.test>");
+  g_assert_false (postage_account_validate (account, &error));
+  g_clear_error (&error);
+  postage_account_set_user (account, NULL);
+  postage_account_set_display_name (account, "Eve\r\n\r\nbody");
+  g_assert_false (postage_account_validate (account, &error));
+  g_clear_error (&error);
+  postage_account_set_display_name (account, NULL);
+  postage_account_set_email (account, "you@example.test\nRCPT TO:<a@evil.test>");
+  g_assert_false (postage_account_validate (account, &error));
+  g_clear_error (&error);
+}
+
+static void
+test_loopback (void)
+{
+  g_assert_true (postage_host_is_loopback ("localhost"));
+  g_assert_true (postage_host_is_loopback ("127.0.0.2"));
+  g_assert_true (postage_host_is_loopback ("::1"));
+  g_assert_false (postage_host_is_loopback ("smtp.mail.me.com"));
+  g_assert_false (postage_host_is_loopback ("192.0.2.1"));
+  g_assert_false (postage_host_is_loopback ("localhost.evil.test"));
+}
+
+static void
+test_store_round_trip (void)
+{
+  g_autoptr(PostageAccountStore) store = postage_account_store_new ();
+  g_autoptr(PostageAccountStore) again = postage_account_store_new ();
+  g_autoptr(PostageAccount) account = make_account ("work");
+  g_autoptr(PostageAccount) other = make_account ("alpha");
+  g_autoptr(GError) error = NULL;
+  PostageAccount *loaded;
+
+  postage_account_set_security (account, POSTAGE_SECURITY_TLS);
+  postage_account_set_port (account, 465);
+  postage_account_set_user (account, "");
+  postage_account_set_ca_file (account, "/tmp/ca.pem");
+  g_assert_true (postage_account_store_load (store, &error));
+  g_assert_true (postage_account_store_save (store, account, &error));
+  g_assert_true (postage_account_store_save (store, other, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (postage_account_store_load (again, &error));
+  g_assert_cmpuint (g_list_model_get_n_items (postage_account_store_get_model (again)), ==, 2);
+  g_assert_cmpstr (postage_account_get_id (postage_account_store_get_default (again)), ==, "alpha");
+  loaded = postage_account_store_lookup (again, "work");
+  g_assert_nonnull (loaded);
+  g_assert_cmpstr (postage_account_get_host (loaded), ==, "smtp.example.test");
+  g_assert_cmpuint (postage_account_get_port (loaded), ==, 465);
+  g_assert_cmpint (postage_account_get_security (loaded), ==, POSTAGE_SECURITY_TLS);
+  g_assert_cmpstr (postage_account_get_user (loaded), ==, "");
+  g_assert_cmpstr (postage_account_get_ca_file (loaded), ==, "/tmp/ca.pem");
+  g_assert_cmpstr (postage_account_get_display_name (loaded), ==, "You");
+
+  g_assert_true (postage_account_store_remove (again, "work", &error));
+  g_assert_null (postage_account_store_lookup (again, "work"));
+  g_assert_false (postage_account_store_remove (again, "work", &error));
+  g_assert_error (error, POSTAGE_ACCOUNT_ERROR, POSTAGE_ACCOUNT_ERROR_NOT_FOUND);
+}
+
+static void
+test_store_refuses_invalid (void)
+{
+  g_autoptr(PostageAccountStore) store = postage_account_store_new ();
+  g_autoptr(PostageAccount) account = make_account ("../escape");
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (postage_account_store_save (store, account, &error));
+  g_assert_error (error, POSTAGE_ACCOUNT_ERROR, POSTAGE_ACCOUNT_ERROR_INVALID);
+}
+
+static void
+test_keyring (void)
+{
+  g_autoptr(PostageAccount) account = make_account ("k");
+  g_autoptr(GError) error = NULL;
+  char *password;
+
+  if (g_getenv ("DBUS_SESSION_BUS_ADDRESS") == NULL)
+    {
+      g_test_skip ("no D-Bus session bus: run under tests/lib/with-session.sh");
+      return;
+    }
+  g_assert_true (postage_secret_store_save_sync (account, "s3cret pass", NULL, &error));
+  g_assert_no_error (error);
+  password = postage_secret_store_lookup_sync ("smtp.example.test", 587, "you@example.test",
+                                               NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (password, ==, "s3cret pass");
+  postage_secret_free (password);
+
+  g_assert_true (postage_secret_store_clear_sync (account, NULL, &error));
+  password = postage_secret_store_lookup_sync ("smtp.example.test", 587, "you@example.test",
+                                               NULL, &error);
+  g_assert_null (password);
+  g_assert_error (error, POSTAGE_ACCOUNT_ERROR, POSTAGE_ACCOUNT_ERROR_NO_PASSWORD);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/postage/account/new-destroy", test_new_destroy);
+  g_test_add_func ("/postage/account/validate", test_validate);
+  g_test_add_func ("/postage/account/loopback", test_loopback);
+  g_test_add_func ("/postage/account/store-round-trip", test_store_round_trip);
+  g_test_add_func ("/postage/account/store-refuses-invalid", test_store_refuses_invalid);
+  g_test_add_func ("/postage/account/keyring", test_keyring);
+  return g_test_run ();
+}
