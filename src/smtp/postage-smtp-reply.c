@@ -8,6 +8,7 @@
 
 #include "config.h"
 
+#include <glib/gi18n.h>
 #include <string.h>
 
 #include "postage-smtp-error.h"
@@ -87,7 +88,7 @@ protocol_error (GError    **error,
   g_autofree char *shown = postage_smtp_sanitize_text (line, MIN (length, 80));
 
   postage_smtp_set_error (error, POSTAGE_SMTP_ERROR_PROTOCOL, 0, NULL, shown,
-                          "The server sent a malformed reply (%s): “%s”", why, shown);
+                          _("The server sent a malformed reply (%s): “%s”"), why, shown);
   return FALSE;
 }
 
@@ -109,14 +110,14 @@ postage_smtp_reply_add_line (PostageSmtpReply *reply,
    * A bare code ("334", "250") is legal and used by real servers. */
   if (length < 3 || !g_ascii_isdigit (line[0]) || !g_ascii_isdigit (line[1]) ||
       !g_ascii_isdigit (line[2]) || line[0] < '2' || line[0] > '5')
-    return protocol_error (error, line, length, "no reply code");
+    return protocol_error (error, line, length, _("no reply code"));
   if (length > 3 && line[3] != ' ' && line[3] != '-')
-    return protocol_error (error, line, length, "no space or dash after the code");
+    return protocol_error (error, line, length, _("no space or dash after the code"));
   code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
   if (reply->lines->len > 0 && code != reply->code)
-    return protocol_error (error, line, length, "the code changed inside a multi-line reply");
+    return protocol_error (error, line, length, _("the code changed inside a multi-line reply"));
   if (reply->lines->len >= POSTAGE_SMTP_MAX_REPLY_LINES)
-    return protocol_error (error, line, length, "too many lines");
+    return protocol_error (error, line, length, _("too many lines"));
 
   reply->code = code;
   reply->complete = length == 3 || line[3] == ' ';

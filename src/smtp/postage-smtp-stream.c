@@ -253,7 +253,8 @@ postage_smtp_stream_read_line (PostageSmtpStream  *stream,
 {
   for (;;)
     {
-      guint8 *newline = memchr (stream->buffer->data, '\n', stream->buffer->len);
+      guint8 *newline = stream->buffer->len > 0
+                        ? memchr (stream->buffer->data, '\n', stream->buffer->len) : NULL;
       gsize line_length;
       char *line;
 

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <gio/gio.h>
+#include <glib/gi18n.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <string.h>
@@ -63,7 +64,7 @@ handshake_failed (GError    **error,
                   int         code)
 {
   postage_smtp_set_error (error, POSTAGE_SMTP_ERROR_TLS_HANDSHAKE, 0, NULL, NULL,
-                          "Could not set up an encrypted connection with %s: %s",
+                          _("Could not set up an encrypted connection with %s: %s"),
                           host, gnutls_strerror (code));
   return FALSE;
 }
@@ -91,9 +92,9 @@ postage_smtp_tls_new (int          fd,
     {
       postage_smtp_set_error (error, POSTAGE_SMTP_ERROR_TLS_HANDSHAKE, 0, NULL, NULL,
                               ca_file != NULL
-                              ? "No trusted certificate could be read from the CA file %s."
-                              : "No trusted certificate authorities were found on this "
-                                "system%s. Install the ca-certificates package.",
+                              ? _("No trusted certificate could be read from the CA file %s.")
+                              : _("No trusted certificate authorities were found on this "
+                                  "system%s. Install the ca-certificates package."),
                               ca_file != NULL ? ca_file : "");
       return NULL;
     }
@@ -202,6 +203,7 @@ certificate_failed (PostageSmtpTls *tls,
   g_autofree char *names = NULL;
   g_autofree char *fingerprint = NULL;
   g_autofree char *reason = NULL;
+  gboolean name_reason = FALSE;
 
   peers = gnutls_certificate_get_peers (tls->session, &n_peers);
   if (peers != NULL && n_peers > 0 && gnutls_x509_crt_init (&crt) == 0 &&
@@ -212,21 +214,21 @@ certificate_failed (PostageSmtpTls *tls,
     }
 
   if (status & GNUTLS_CERT_EXPIRED)
-    reason = g_strdup ("it has expired");
+    reason = g_strdup (_("it has expired"));
   else if (status & GNUTLS_CERT_NOT_ACTIVATED)
-    reason = g_strdup ("it is not valid yet (check this computer's clock)");
+    reason = g_strdup (_("it is not valid yet (check this computer’s clock)"));
   else if (status & GNUTLS_CERT_REVOKED)
-    reason = g_strdup ("it has been revoked");
+    reason = g_strdup (_("it has been revoked"));
   else if ((status & (GNUTLS_CERT_SIGNER_NOT_FOUND | GNUTLS_CERT_SIGNER_NOT_CA)) &&
            crt != NULL && is_self_signed (crt))
-    reason = g_strdup ("it is self-signed, so nobody vouches for it");
+    reason = g_strdup (_("it is self-signed, so nobody vouches for it"));
   else if (status & (GNUTLS_CERT_SIGNER_NOT_FOUND | GNUTLS_CERT_SIGNER_NOT_CA))
-    reason = g_strdup ("it was issued by an unknown certificate authority");
-  else if (status & GNUTLS_CERT_UNEXPECTED_OWNER)
-    reason = g_strdup_printf ("it is for %s, not for %s", names != NULL ? names : "another name",
+    reason = g_strdup (_("it was issued by an unknown certificate authority"));
+  else if ((name_reason = (status & GNUTLS_CERT_UNEXPECTED_OWNER) != 0))
+    reason = g_strdup_printf (_("it is for %s, not for %s"), names != NULL ? names : _("another name"),
                               tls->host);
   else if (status & GNUTLS_CERT_INSECURE_ALGORITHM)
-    reason = g_strdup ("it uses an insecure algorithm");
+    reason = g_strdup (_("it uses an insecure algorithm"));
   else
     {
       gnutls_datum_t text = { NULL, 0 };
@@ -236,20 +238,21 @@ certificate_failed (PostageSmtpTls *tls,
       gnutls_free (text.data);
     }
   /* A name mismatch on top of another problem is worth saying too. */
-  if ((status & GNUTLS_CERT_UNEXPECTED_OWNER) && !g_str_has_prefix (reason, "it is for"))
+  if ((status & GNUTLS_CERT_UNEXPECTED_OWNER) && !name_reason)
     {
-      char *both = g_strdup_printf ("%s, and it is for %s, not for %s", reason,
-                                    names != NULL ? names : "another name", tls->host);
+      char *both = g_strdup_printf (_("%s, and it is for %s, not for %s"), reason,
+                                    names != NULL ? names : _("another name"), tls->host);
 
       g_free (reason);
       reason = both;
     }
 
   postage_smtp_set_error (error, POSTAGE_SMTP_ERROR_CERTIFICATE_UNTRUSTED, 0, NULL, NULL,
-                          "The server's certificate is not trusted: %s. Nothing was sent. "
-                          "If you expected this certificate, check its fingerprint "
-                          "(SHA-256 %s) with the server's administrator.",
-                          reason, fingerprint != NULL ? fingerprint : "unknown");
+                          /* Translators: a reason, then a SHA-256 fingerprint */
+                          _("The server’s certificate is not trusted: %s. Nothing was sent. "
+                            "If you expected this certificate, check its fingerprint "
+                            "(SHA-256 %s) with the server’s administrator."),
+                          reason, fingerprint != NULL ? fingerprint : "?");
   if (error != NULL && *error != NULL && fingerprint != NULL)
     postage_smtp_error_set_fingerprint (*error, fingerprint);
   if (crt != NULL)
@@ -303,7 +306,7 @@ postage_smtp_tls_recv (PostageSmtpTls *tls,
   if (ret < 0)
     {
       postage_smtp_set_error (error, POSTAGE_SMTP_ERROR_CLOSED, 0, NULL, NULL,
-                              "The encrypted connection broke: %s", gnutls_strerror (ret));
+                              _("The encrypted connection broke: %s"), gnutls_strerror (ret));
       return -1;
     }
   return ret;
@@ -326,7 +329,7 @@ postage_smtp_tls_send (PostageSmtpTls *tls,
   if (ret < 0)
     {
       postage_smtp_set_error (error, POSTAGE_SMTP_ERROR_CLOSED, 0, NULL, NULL,
-                              "The encrypted connection broke: %s", gnutls_strerror (ret));
+                              _("The encrypted connection broke: %s"), gnutls_strerror (ret));
       return -1;
     }
   return ret;
