@@ -81,7 +81,8 @@ account_from_keyfile (const char  *id,
                       GKeyFile    *keyfile,
                       GError     **error)
 {
-  static const char * const string_keys[] = { "display-name", "email", "host", "ca-file" };
+  static const char * const string_keys[] = { "display-name", "email", "host", "ca-file",
+                                               "fingerprint" };
   g_autoptr(PostageAccount) account = postage_account_new (id);
   g_autofree char *security = g_key_file_get_string (keyfile, GROUP, "security", NULL);
   PostageSecurity mode = POSTAGE_SECURITY_STARTTLS;
@@ -121,6 +122,7 @@ account_to_keyfile (PostageAccount *account)
   g_autoptr(GKeyFile) keyfile = g_key_file_new ();
   const char *display_name = postage_account_get_display_name (account);
   const char *ca_file = postage_account_get_ca_file (account);
+  const char *fingerprint = postage_account_get_fingerprint (account);
   g_autofree char *user = NULL;
 
   g_object_get (account, "user", &user, NULL);
@@ -135,6 +137,8 @@ account_to_keyfile (PostageAccount *account)
     g_key_file_set_string (keyfile, GROUP, "user", user);
   if (ca_file != NULL)
     g_key_file_set_string (keyfile, GROUP, "ca-file", ca_file);
+  if (fingerprint != NULL)
+    g_key_file_set_string (keyfile, GROUP, "fingerprint", fingerprint);
   return g_steal_pointer (&keyfile);
 }
 

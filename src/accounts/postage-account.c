@@ -22,6 +22,7 @@ struct _PostageAccount
   char            *host;
   char            *user;
   char            *ca_file;
+  char            *fingerprint;
   guint16          port;
   PostageSecurity  security;
 };
@@ -36,6 +37,7 @@ enum {
   PROP_SECURITY,
   PROP_USER,
   PROP_CA_FILE,
+  PROP_FINGERPRINT,
   N_PROPS
 };
 
@@ -136,6 +138,7 @@ postage_account_finalize (GObject *object)
   g_clear_pointer (&self->host, g_free);
   g_clear_pointer (&self->user, g_free);
   g_clear_pointer (&self->ca_file, g_free);
+  g_clear_pointer (&self->fingerprint, g_free);
 
   G_OBJECT_CLASS (postage_account_parent_class)->finalize (object);
 }
@@ -158,6 +161,7 @@ postage_account_get_property (GObject    *object,
     case PROP_SECURITY: g_value_set_enum (value, self->security); break;
     case PROP_USER: g_value_set_string (value, self->user); break;
     case PROP_CA_FILE: g_value_set_string (value, self->ca_file); break;
+    case PROP_FINGERPRINT: g_value_set_string (value, self->fingerprint); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -185,6 +189,9 @@ postage_account_set_property (GObject      *object,
     case PROP_SECURITY: postage_account_set_security (self, g_value_get_enum (value)); break;
     case PROP_USER: postage_account_set_user (self, g_value_get_string (value)); break;
     case PROP_CA_FILE: postage_account_set_ca_file (self, g_value_get_string (value)); break;
+    case PROP_FINGERPRINT:
+      postage_account_set_fingerprint (self, g_value_get_string (value));
+      break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -210,6 +217,7 @@ postage_account_class_init (PostageAccountClass *klass)
   STR_PROP (PROP_HOST, "host");
   STR_PROP (PROP_USER, "user");
   STR_PROP (PROP_CA_FILE, "ca-file");
+  STR_PROP (PROP_FINGERPRINT, "fingerprint");
 #undef STR_PROP
   properties[PROP_PORT] =
     g_param_spec_uint ("port", NULL, NULL, 0, G_MAXUINT16, 587,
@@ -249,6 +257,7 @@ postage_account_copy (PostageAccount *self)
   copy->host = g_strdup (self->host);
   copy->user = g_strdup (self->user);
   copy->ca_file = g_strdup (self->ca_file);
+  copy->fingerprint = g_strdup (self->fingerprint);
   copy->port = self->port;
   copy->security = self->security;
   return copy;
@@ -387,6 +396,55 @@ postage_account_set_ca_file (PostageAccount *self,
               PROP_CA_FILE);
 }
 
+const char *
+postage_account_get_fingerprint (PostageAccount *self)
+{
+  g_return_val_if_fail (POSTAGE_IS_ACCOUNT (self), NULL);
+  return self->fingerprint;
+}
+
+void
+postage_account_set_fingerprint (PostageAccount *self,
+                                 const char     *fingerprint)
+{
+  g_autofree char *normal = NULL;
+
+  g_return_if_fail (POSTAGE_IS_ACCOUNT (self));
+
+  if (fingerprint != NULL && *fingerprint != '\0')
+    normal = postage_fingerprint_normalize (fingerprint);
+  /* Something that is not a fingerprint is kept as typed, so that
+   * postage_account_validate() can point it out. */
+  set_string (self, &self->fingerprint,
+              normal != NULL ? normal : (fingerprint != NULL && *fingerprint != '\0'
+                                         ? fingerprint : NULL),
+              PROP_FINGERPRINT);
+}
+
+char *
+postage_fingerprint_normalize (const char *text)
+{
+  GString *out = g_string_new (NULL);
+  guint digits = 0;
+
+  g_return_val_if_fail (text != NULL, NULL);
+
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      if (*p == ':' || *p == ' ')
+        continue;
+      if (!g_ascii_isxdigit (*p) || digits == 64)
+        return g_string_free (out, TRUE), NULL;
+      if (digits > 0 && digits % 2 == 0)
+        g_string_append_c (out, ':');
+      g_string_append_c (out, g_ascii_toupper (*p));
+      digits++;
+    }
+  if (digits != 64)
+    return g_string_free (out, TRUE), NULL;
+  return g_string_free (out, FALSE);
+}
+
 char *
 postage_account_dup_from_display (PostageAccount *self)
 {
@@ -429,6 +487,10 @@ postage_account_validate (PostageAccount  *self,
     return invalid (error, _("The port must be a number from 1 to 65535 (usually 587 or 465)."));
   if (self->user != NULL && has_control_chars (self->user))
     return invalid (error, _("The user name must not contain line breaks or control characters."));
+  if (self->fingerprint != NULL && !g_regex_match_simple ("^([0-9A-F]{2}:){31}[0-9A-F]{2}$",
+                                                          self->fingerprint, 0, 0))
+    return invalid (error, _("The certificate fingerprint must be a SHA-256 fingerprint: "
+                             "64 hexadecimal digits, with or without colons."));
   if (self->security == POSTAGE_SECURITY_NONE && !postage_host_is_loopback (self->host))
     return invalid (error, _("An unencrypted connection is only allowed to this computer "
                              "(localhost). Choose STARTTLS or TLS."));

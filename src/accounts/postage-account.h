@@ -67,6 +67,13 @@ void             postage_account_set_user         (PostageAccount  *self,
 const char      *postage_account_get_ca_file      (PostageAccount  *self);
 void             postage_account_set_ca_file      (PostageAccount  *self,
                                                    const char      *ca_file);
+/* A pinned SHA-256 certificate fingerprint ("AB:CD:…"): when set, exactly
+ * that server certificate is trusted, whoever issued it. */
+const char      *postage_account_get_fingerprint  (PostageAccount  *self);
+void             postage_account_set_fingerprint  (PostageAccount  *self,
+                                                   const char      *fingerprint);
+/* "ab cd…", "abcd…" or "AB:CD:…" → "AB:CD:…"; NULL when not 32 bytes of hex. */
+char            *postage_fingerprint_normalize    (const char      *text);
 /* "Name <address>", or the address alone; for display only. */
 char            *postage_account_dup_from_display (PostageAccount  *self);
 

@@ -117,6 +117,7 @@ account_add (int    argc,
   g_autofree char *security_text = NULL;
   g_autofree char *user = NULL;
   g_autofree char *ca_file = NULL;
+  g_autofree char *fingerprint = NULL;
   gboolean password_stdin = FALSE;
   gint port = 0;
   const GOptionEntry entries[] = {
@@ -132,6 +133,8 @@ account_add (int    argc,
     { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &ca_file,
       N_("Trust the certificate authorities in this PEM file instead of the system's"),
       N_("FILE") },
+    { "fingerprint", 0, 0, G_OPTION_ARG_STRING, &fingerprint,
+      N_("Trust exactly the server certificate with this SHA-256 fingerprint"), N_("SHA256") },
     { "password-stdin", 0, 0, G_OPTION_ARG_NONE, &password_stdin,
       N_("Read the password from standard input and store it in the keyring"), NULL },
     { NULL }
@@ -162,6 +165,7 @@ account_add (int    argc,
   postage_account_set_port (account, port > 0 ? port : postage_security_default_port (security));
   postage_account_set_user (account, user);
   postage_account_set_ca_file (account, ca_file);
+  postage_account_set_fingerprint (account, fingerprint);
   if (!postage_account_validate (account, &error))
     return fail (POSTAGE_EXIT_DATAERR, "%s", error->message);
   if ((store = load_store (&error)) == NULL)

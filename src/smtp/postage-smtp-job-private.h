@@ -20,6 +20,7 @@ struct _PostageSmtpJob
   PostageSecurity  security;
   char            *user;       /* "" = no AUTH */
   char            *ca_file;
+  char            *fingerprint; /* pinned certificate, or NULL */
   char            *password;   /* NULL = read the keyring just before AUTH */
   guint            timeout;
 

@@ -143,6 +143,7 @@ postage_smtp_job_new (PostageAccount *account)
   job->security = postage_account_get_security (account);
   job->user = g_strdup (postage_account_get_user (account));
   job->ca_file = g_strdup (postage_account_get_ca_file (account));
+  job->fingerprint = g_strdup (postage_account_get_fingerprint (account));
   job->timeout = POSTAGE_SMTP_DEFAULT_TIMEOUT;
   job->recipients = g_ptr_array_new_with_free_func (g_free);
   return job;
@@ -164,6 +165,7 @@ postage_smtp_job_unref (PostageSmtpJob *job)
   g_free (job->host);
   g_free (job->user);
   g_free (job->ca_file);
+  g_free (job->fingerprint);
   if (job->password != NULL)
     explicit_bzero (job->password, strlen (job->password));
   g_free (job->password);

@@ -257,7 +257,8 @@ start_tls (Session  *s,
   g_autoptr(GError) local_error = NULL;
 
   emit_phase (s, POSTAGE_SMTP_PHASE_TLS);
-  if (postage_smtp_stream_start_tls (s->stream, s->job->host, s->job->ca_file, &local_error))
+  if (postage_smtp_stream_start_tls (s->stream, s->job->host, s->job->ca_file,
+                                     s->job->fingerprint, &local_error))
     return TRUE;
 
   s->can_quit = FALSE;

@@ -148,11 +148,12 @@ gboolean
 postage_smtp_stream_start_tls (PostageSmtpStream  *stream,
                                const char         *host,
                                const char         *ca_file,
+                               const char         *fingerprint,
                                GError            **error)
 {
   g_return_val_if_fail (stream->tls == NULL, FALSE);
 
-  stream->tls = postage_smtp_tls_new (stream->fd, host, ca_file, error);
+  stream->tls = postage_smtp_tls_new (stream->fd, host, ca_file, fingerprint, error);
   if (stream->tls == NULL)
     return FALSE;
   for (;;)

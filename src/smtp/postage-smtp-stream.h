@@ -29,6 +29,7 @@ void               postage_smtp_stream_set_timeout (PostageSmtpStream *stream,
 gboolean           postage_smtp_stream_start_tls  (PostageSmtpStream  *stream,
                                                    const char         *host,
                                                    const char         *ca_file,
+                                                   const char         *fingerprint,
                                                    GError            **error);
 gboolean           postage_smtp_stream_is_tls     (PostageSmtpStream  *stream);
 

@@ -28,6 +28,8 @@ struct _PostageSmtpTls
   gnutls_certificate_credentials_t credentials;
   int                              fd;
   char                            *host;
+  char                            *pinned;      /* trusted fingerprint, or NULL */
+  char                            *seen;        /* the peer's, when pinning failed */
 };
 
 /* MSG_NOSIGNAL: a server that resets the connection must not kill us with
@@ -69,10 +71,38 @@ handshake_failed (GError    **error,
   return FALSE;
 }
 
+static char *dup_fingerprint (gnutls_x509_crt_t crt);
+
+/* With a pinned fingerprint, exactly that certificate is trusted: chain and
+ * name do not matter, a different certificate always fails (never a silent
+ * accept of a changed one). */
+static int
+verify_pinned_cb (gnutls_session_t session)
+{
+  PostageSmtpTls *tls = gnutls_session_get_ptr (session);
+  const gnutls_datum_t *peers;
+  unsigned int n_peers = 0;
+  gnutls_x509_crt_t crt;
+  gboolean match = FALSE;
+
+  peers = gnutls_certificate_get_peers (session, &n_peers);
+  if (peers == NULL || n_peers == 0 || gnutls_x509_crt_init (&crt) < 0)
+    return -1;
+  if (gnutls_x509_crt_import (crt, &peers[0], GNUTLS_X509_FMT_DER) == 0)
+    {
+      g_free (tls->seen);
+      tls->seen = dup_fingerprint (crt);
+      match = tls->seen != NULL && g_ascii_strcasecmp (tls->seen, tls->pinned) == 0;
+    }
+  gnutls_x509_crt_deinit (crt);
+  return match ? 0 : -1;
+}
+
 PostageSmtpTls *
 postage_smtp_tls_new (int          fd,
                       const char  *host,
                       const char  *ca_file,
+                      const char  *fingerprint,
                       GError     **error)
 {
   g_autoptr(PostageSmtpTls) tls = g_new0 (PostageSmtpTls, 1);
@@ -81,6 +111,7 @@ postage_smtp_tls_new (int          fd,
 
   tls->fd = fd;
   tls->host = g_strdup (host);
+  tls->pinned = g_strdup (fingerprint);
 
   if ((ret = gnutls_certificate_allocate_credentials (&tls->credentials)) < 0)
     return handshake_failed (error, host, ret), NULL;
@@ -88,7 +119,8 @@ postage_smtp_tls_new (int          fd,
     ret = gnutls_certificate_set_x509_trust_file (tls->credentials, ca_file, GNUTLS_X509_FMT_PEM);
   else
     ret = gnutls_certificate_set_x509_system_trust (tls->credentials);
-  if (ret <= 0)
+  /* A pinned certificate needs no authority; an empty trust list is fine. */
+  if (ret <= 0 && fingerprint == NULL)
     {
       postage_smtp_set_error (error, POSTAGE_SMTP_ERROR_TLS_HANDSHAKE, 0, NULL, NULL,
                               ca_file != NULL
@@ -110,7 +142,13 @@ postage_smtp_tls_new (int          fd,
     return handshake_failed (error, host, ret), NULL;
   /* The handshake itself checks the chain and that the certificate names
    * @host, and fails (with an alert to the server) when either is wrong. */
-  gnutls_session_set_verify_cert (tls->session, host, 0);
+  if (tls->pinned == NULL)
+    gnutls_session_set_verify_cert (tls->session, host, 0);
+  else
+    {
+      gnutls_session_set_ptr (tls->session, tls);
+      gnutls_session_set_verify_function (tls->session, verify_pinned_cb);
+    }
 
   gnutls_transport_set_ptr (tls->session, tls);
   gnutls_transport_set_push_function (tls->session, push_cb);
@@ -128,6 +166,8 @@ postage_smtp_tls_free (PostageSmtpTls *tls)
   if (tls->credentials != NULL)
     gnutls_certificate_free_credentials (tls->credentials);
   g_free (tls->host);
+  g_free (tls->pinned);
+  g_free (tls->seen);
   g_free (tls);
 }
 
@@ -279,6 +319,18 @@ postage_smtp_tls_handshake (PostageSmtpTls  *tls,
     }
   if (ret == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR)
     return certificate_failed (tls, error);
+  if (ret == GNUTLS_E_CERTIFICATE_ERROR && tls->pinned != NULL)
+    {
+      postage_smtp_set_error (error, POSTAGE_SMTP_ERROR_CERTIFICATE_UNTRUSTED, 0, NULL, NULL,
+                              /* Translators: two SHA-256 fingerprints */
+                              _("The server’s certificate is not the one you chose to trust "
+                                "(SHA-256 %s). It now presents SHA-256 %s. Nothing was sent. "
+                                "Check with the server’s administrator before trusting it."),
+                              tls->pinned, tls->seen != NULL ? tls->seen : "?");
+      if (error != NULL && *error != NULL && tls->seen != NULL)
+        postage_smtp_error_set_fingerprint (*error, tls->seen);
+      return FALSE;
+    }
   if (ret < 0)
     return handshake_failed (error, tls->host, ret);
   return TRUE;

@@ -16,11 +16,14 @@ G_BEGIN_DECLS
 
 typedef struct _PostageSmtpTls PostageSmtpTls;
 
-/* Verifies against @ca_file when set, else the system trust store; checks
- * that the certificate names @host. Errors: POSTAGE_SMTP_ERROR_TLS_HANDSHAKE. */
+/* Verifies against @ca_file when set, else the system trust store, and
+ * checks that the certificate names @host; or, with @fingerprint (SHA-256,
+ * "AB:CD:…"), trusts exactly that certificate and nothing else.
+ * Errors: POSTAGE_SMTP_ERROR_TLS_HANDSHAKE. */
 PostageSmtpTls *postage_smtp_tls_new        (int              fd,
                                              const char      *host,
                                              const char      *ca_file,
+                                             const char      *fingerprint,
                                              GError         **error);
 void            postage_smtp_tls_free       (PostageSmtpTls  *tls);
 

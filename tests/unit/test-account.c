@@ -149,6 +149,34 @@ test_keyring (void)
   g_assert_error (error, POSTAGE_ACCOUNT_ERROR, POSTAGE_ACCOUNT_ERROR_NO_PASSWORD);
 }
 
+static void
+test_fingerprint (void)
+{
+  const char *colons = "48:BB:EE:2F:54:C2:DF:5C:A9:05:FD:24:48:C6:8B:E5:44:A4:78:50:A5:5F:4D:A7:"
+                       "E2:30:33:7A:A3:67:EF:B6";
+  g_autofree char *plain = postage_fingerprint_normalize (
+    "48bbee2f54c2df5ca905fd2448c68be544a47850a55f4da7e230337aa367efb6");
+  g_autofree char *spaced = postage_fingerprint_normalize (
+    "48 bb ee 2f 54 c2 df 5c a9 05 fd 24 48 c6 8b e5 44 a4 78 50 a5 5f 4d a7 e2 30 33 7a a3 67 ef b6");
+  g_autoptr(PostageAccount) account = make_account ("f");
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpstr (plain, ==, colons);
+  g_assert_cmpstr (spaced, ==, colons);
+  g_assert_null (postage_fingerprint_normalize ("48:BB"));
+  g_assert_null (postage_fingerprint_normalize ("zz"));
+  g_assert_null (postage_fingerprint_normalize (
+    "48bbee2f54c2df5ca905fd2448c68be544a47850a55f4da7e230337aa367efb6aa"));
+
+  postage_account_set_fingerprint (account, "not a fingerprint");
+  g_assert_false (postage_account_validate (account, &error));
+  g_assert_error (error, POSTAGE_ACCOUNT_ERROR, POSTAGE_ACCOUNT_ERROR_INVALID);
+  postage_account_set_fingerprint (account, colons);
+  g_assert_cmpstr (postage_account_get_fingerprint (account), ==, colons);
+  g_clear_error (&error);
+  g_assert_true (postage_account_validate (account, &error));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -160,5 +188,6 @@ main (int    argc,
   g_test_add_func ("/postage/account/store-round-trip", test_store_round_trip);
   g_test_add_func ("/postage/account/store-refuses-invalid", test_store_refuses_invalid);
   g_test_add_func ("/postage/account/keyring", test_keyring);
+  g_test_add_func ("/postage/account/fingerprint", test_fingerprint);
   return g_test_run ();
 }
