@@ -39,6 +39,8 @@ typedef struct {
   GPtrArray           *secrets;
   /* FALSE once the server closed or said 421: no QUIT then. */
   gboolean             can_quit;
+  /* What the next reply answers, for "timed out at which stage". */
+  char                *awaiting;
 } Session;
 
 static void
@@ -102,6 +104,13 @@ send_command (Session     *s,
   gboolean ok;
 
   emit_line (s, 'C', shown != NULL ? shown : command);
+  /* The verb only, from the shown form: an argument may be a credential,
+   * and a bare credential line (AUTH LOGIN's steps) is still AUTH. */
+  g_free (s->awaiting);
+  s->awaiting = shown != NULL && shown[0] == '*'
+                ? g_strdup ("AUTH")
+                : g_strndup (shown != NULL ? shown : command,
+                             strcspn (shown != NULL ? shown : command, " "));
   ok = postage_smtp_stream_write_all (s->stream, line, strlen (line), error);
   explicit_bzero (line, strlen (line));
   return ok;
@@ -123,7 +132,13 @@ read_reply (Session  *s,
       if (line == NULL)
         {
           s->can_quit = FALSE;
-          if (local_error != NULL)
+          if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+            g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                         /* Translators: %s is an SMTP command such as EHLO */
+                         _("%s (It was answering %s.) Try again later."),
+                         local_error->message,
+                         s->awaiting != NULL ? s->awaiting : _("the connection: no greeting"));
+          else if (local_error != NULL)
             g_propagate_error (error, g_steal_pointer (&local_error));
           else
             postage_smtp_set_error (error, POSTAGE_SMTP_ERROR_CLOSED, 0, NULL, NULL,
@@ -442,6 +457,13 @@ authenticate (Session  *s,
       if (command (s, "*", &cancelled, NULL))
         g_clear_pointer (&cancelled, postage_smtp_reply_free);
     }
+  /* 534 5.7.9 (Gmail) and its kin: the password is right but the wrong kind. */
+  if (reply->code == 534 || g_strcmp0 (reply->enhanced, "5.7.9") == 0)
+    return fail_with_reply (error, reply, POSTAGE_SMTP_ERROR_AUTH_FAILED,
+                            _("Signing in failed: this provider requires an app-specific "
+                              "password. Create one in your account’s security settings (the "
+                              "server’s message below may link to the page), then enter it "
+                              "instead of your usual password."));
   return fail_with_reply (error, reply, POSTAGE_SMTP_ERROR_AUTH_FAILED,
                           _("Signing in failed: the server did not accept the user name or "
                             "password. Check them; many providers (iCloud, Gmail, Yahoo…) "
@@ -792,5 +814,6 @@ postage_smtp_session_run (PostageSmtpJob      *job,
   g_clear_pointer (&s.stream, postage_smtp_stream_free);
   g_ptr_array_unref (s.secrets);
   g_free (s.helo_name);
+  g_free (s.awaiting);
   return result;
 }
