@@ -279,8 +279,10 @@ send_event_cb (const PostageSmtpEvent *event,
       break;
     case POSTAGE_SMTP_EVENT_PROGRESS:
       if (state->verbose)
-        g_printerr (_("postage: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " bytes sent\n"),
-                    event->bytes_sent, event->bytes_total);
+        /* Translators: bytes sent, then the total */
+        g_printerr (_("postage: %llu of %llu bytes sent\n"),
+                    (unsigned long long) event->bytes_sent,
+                    (unsigned long long) event->bytes_total);
       break;
     case POSTAGE_SMTP_EVENT_TRANSCRIPT:
       g_printerr ("%c: %s\n", event->direction, event->line);
@@ -475,6 +477,27 @@ send_command_run (int    argc,
   return code;
 }
 
+/* GLib's default writer sends debug and info to stdout, which belongs to
+ * scripts here (the final reply, the account list): keep all logs on stderr. */
+static GLogWriterOutput
+log_to_stderr (GLogLevelFlags   level,
+               const GLogField *fields,
+               gsize            n_fields,
+               gpointer         user_data)
+{
+  g_autofree char *line = NULL;
+  const char *domain = NULL;
+
+  for (gsize i = 0; i < n_fields; i++)
+    if (g_strcmp0 (fields[i].key, "GLIB_DOMAIN") == 0)
+      domain = fields[i].value;
+  if (g_log_writer_default_would_drop (level, domain))
+    return G_LOG_WRITER_HANDLED;
+  line = g_log_writer_format_fields (level, fields, n_fields, FALSE);
+  fprintf (stderr, "%s\n", line);
+  return G_LOG_WRITER_HANDLED;
+}
+
 gboolean
 postage_cli_handles (int    argc,
                      char **argv)
@@ -489,6 +512,7 @@ postage_cli_run (int    argc,
   g_return_val_if_fail (postage_cli_handles (argc, argv), POSTAGE_EXIT_USAGE);
 
   g_set_prgname ("postage");
+  g_log_set_writer_func (log_to_stderr, NULL, NULL);
   if (strcmp (argv[1], "account") == 0)
     return account_command (argc, argv);
   return send_command_run (argc - 1, argv + 1);

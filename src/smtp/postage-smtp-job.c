@@ -4,8 +4,9 @@
  *
  * Threads: the job is built and started on the caller's thread; the session
  * runs on a GTask worker thread; events and the result come back through the
- * caller's thread-default GMainContext (g_task_get_context), never through
- * g_idle_add, which would target the global default context.
+ * caller's thread-default GMainContext (g_task_get_context) as idle sources
+ * attached to that context, never through g_idle_add(), which would target
+ * the global default context whatever the caller's.
  */
 #define G_LOG_DOMAIN "postage-smtp"
 
@@ -84,6 +85,7 @@ emit_cb (const PostageSmtpEvent *event,
 {
   Listener *listener = user_data;
   QueuedEvent *queued;
+  GSource *source;
 
   if (listener->func == NULL)
     return;
@@ -100,8 +102,16 @@ emit_cb (const PostageSmtpEvent *event,
   queued->event = *event;
   queued->line = g_strdup (event->line);
   queued->event.line = NULL;
-  g_main_context_invoke_full (listener->context, G_PRIORITY_DEFAULT, dispatch_event_cb, queued,
-                              queued_event_free);
+  /* Not g_main_context_invoke_full(): from a worker whose thread-default
+   * context is the global one, it runs the callback right here, on the
+   * worker, whenever it can acquire that context (between two iterations
+   * of the main loop). An idle source always dispatches on the owner. */
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, dispatch_event_cb, queued, queued_event_free);
+  g_source_set_static_name (source, "[postage] SMTP event");
+  g_source_attach (source, listener->context);
+  g_source_unref (source);
 }
 
 static void
