@@ -1,0 +1,167 @@
+#!/usr/bin/python3
+"""A real submission server on loopback, for the tests and the sandbox (TEST ONLY).
+
+  /usr/bin/python3 tests/lib/aiosmtpd-server.py --cert-dir DIR --user USER \
+      --password PASS --spool DIR [--host 127.0.0.1] [--port 0] [--implicit-tls]
+
+Debian's aiosmtpd with the certificate made by `make-certs.sh DIR` (good.pem,
+good.key). Without --implicit-tls the session starts in cleartext and STARTTLS
+is required before anything else; with --implicit-tls TLS starts at the first
+byte. AUTH PLAIN and LOGIN are required, and only offered over TLS.
+
+Once listening it prints exactly `PORT <n>` on stdout. Every accepted message
+is kept as SPOOL/NNNN.eml (the bytes received, after dot-unstuffing) and
+SPOOL/NNNN.json ({"mail_from", "rcpt_tos", "size"}), both written before the
+250 reply goes out. SIGTERM or SIGINT stop it.
+"""
+
+import argparse
+import asyncio
+import ipaddress
+import json
+import logging
+import os
+import signal
+import ssl
+import sys
+import warnings
+
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+
+log = logging.getLogger("postage-test-server")
+
+
+def is_loopback(host):
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Spool:
+    """Writes accepted messages into a folder, numbered from 0001."""
+
+    def __init__(self, folder):
+        self.folder = folder
+        os.makedirs(folder, exist_ok=True)
+        taken = [int(n[:-4]) for n in os.listdir(folder)
+                 if n.endswith(".eml") and n[:-4].isdigit()]
+        self.next = max(taken, default=0) + 1
+
+    def _write(self, name, data):
+        path = os.path.join(self.folder, name)
+        tmp = path + ".tmp"
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.rename(tmp, path)
+        return path
+
+    def keep(self, mail_from, rcpt_tos, content):
+        stem = "%04d" % self.next
+        self.next += 1
+        path = self._write(stem + ".eml", content)
+        meta = {"mail_from": mail_from, "rcpt_tos": list(rcpt_tos), "size": len(content)}
+        self._write(stem + ".json", (json.dumps(meta, indent=2) + "\n").encode())
+        return stem, path
+
+
+class Handler:
+    def __init__(self, spool):
+        self.spool = spool
+
+    async def handle_DATA(self, server, session, envelope):
+        content = envelope.original_content
+        if content is None:
+            content = envelope.content
+        if isinstance(content, str):
+            content = content.encode("utf-8", "surrogateescape")
+        stem, path = self.spool.keep(envelope.mail_from, envelope.rcpt_tos, content)
+        print("received %s from <%s> to %s (%d bytes)"
+              % (path, envelope.mail_from,
+                 ", ".join("<%s>" % r for r in envelope.rcpt_tos), len(content)),
+              file=sys.stderr, flush=True)
+        return "250 2.0.0 OK queued as %s" % stem
+
+
+def make_authenticator(user, password):
+    user_b = user.encode()
+    password_b = password.encode()
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        ok = (mechanism in ("PLAIN", "LOGIN")
+              and isinstance(auth_data, LoginPassword)
+              and auth_data.login == user_b
+              and auth_data.password == password_b)
+        return AuthResult(success=ok, handled=False)
+
+    return authenticator
+
+
+def tls_context(cert_dir):
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(os.path.join(cert_dir, "good.pem"), os.path.join(cert_dir, "good.key"))
+    return ctx
+
+
+async def serve(args):
+    ctx = tls_context(args.cert_dir)
+    handler = Handler(Spool(args.spool))
+    authenticator = make_authenticator(args.user, args.password)
+
+    def factory():
+        common = dict(loop=loop, hostname="localhost", ident="Postage test server (aiosmtpd)",
+                      authenticator=authenticator, auth_required=True,
+                      auth_exclude_mechanism=[])
+        if args.implicit_tls:
+            # The whole connection is TLS, so nothing to upgrade: aiosmtpd
+            # cannot see that, hence auth_require_tls=False here.
+            return SMTP(handler, auth_require_tls=False, **common)
+        return SMTP(handler, tls_context=ctx, require_starttls=True,
+                    auth_require_tls=True, **common)
+
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(factory, host=args.host, port=args.port,
+                                      ssl=ctx if args.implicit_tls else None,
+                                      reuse_address=True)
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    port = server.sockets[0].getsockname()[1]
+    sys.stdout.write("PORT %d\n" % port)
+    sys.stdout.flush()
+    await stop.wait()
+    server.close()
+    await server.wait_closed()
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--cert-dir", required=True)
+    p.add_argument("--user", required=True)
+    p.add_argument("--password", required=True)
+    p.add_argument("--spool", required=True)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--implicit-tls", action="store_true")
+    args = p.parse_args()
+    if not is_loopback(args.host):
+        p.error("--host must be a loopback address (this server is for tests only)")
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+                        format="aiosmtpd-server: %(message)s")
+    # aiosmtpd warns that auth_require_tls=False is unsafe: with implicit TLS it is not.
+    logging.getLogger("mail.log").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
+    try:
+        asyncio.run(serve(args))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
