@@ -51,6 +51,7 @@ struct _PostageComposerWindow
   GtkButton            *cancel_button;
   GtkProgressBar       *progress_bar;
   GtkExpander          *transcript_expander;
+  GtkScrolledWindow    *transcript_scroller;
   GtkTextView          *transcript_view;
 
   /* owned */
@@ -254,9 +255,7 @@ error_title (const GError *error)
 static const char *
 error_hint (const GError *error)
 {
-  if (g_error_matches (error, POSTAGE_SMTP_ERROR, POSTAGE_SMTP_ERROR_AUTH_FAILED))
-    return _("Check the user name and password. Many providers need an app-specific password "
-             "made on their website.");
+  /* The engine's own sentences already say what to do about the credentials. */
   if (g_error_matches (error, POSTAGE_SMTP_ERROR, POSTAGE_SMTP_ERROR_DELIVERY_UNKNOWN))
     return _("The connection was lost after the message went out. Check with a recipient "
              "before sending it again.");
@@ -382,6 +381,14 @@ set_bytes (PostageComposerWindow *self,
 }
 
 static void
+scroll_transcript_to_end (PostageComposerWindow *self)
+{
+  /* scroll_to_mark, unlike scroll_mark_onscreen, waits for a valid layout, so
+   * this also works while the expander is collapsed or not yet allocated. */
+  gtk_text_view_scroll_to_mark (self->transcript_view, self->transcript_end, 0.0, TRUE, 0.0, 1.0);
+}
+
+static void
 append_transcript_line (PostageComposerWindow *self,
                         char                   direction,
                         const char            *line)
@@ -393,7 +400,7 @@ append_transcript_line (PostageComposerWindow *self,
   text = g_strdup_printf ("%c: %s\n", direction, line != NULL ? line : "");
   gtk_text_buffer_get_end_iter (buffer, &end);
   gtk_text_buffer_insert (buffer, &end, text, -1);
-  gtk_text_view_scroll_mark_onscreen (self->transcript_view, self->transcript_end);
+  scroll_transcript_to_end (self);
 }
 
 static void
@@ -561,12 +568,13 @@ job_done_cb (GObject      *source,
     }
   else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
+      gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), FALSE);
       set_progress_text (self, _("Sending cancelled"));
-      gtk_progress_bar_set_fraction (self->progress_bar, 0.0);
       show_toast (self, _("Sending cancelled"));
     }
   else
     {
+      gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), FALSE);
       set_progress_text (self, _("Not sent"));
       show_error (self, error);
     }
@@ -619,6 +627,7 @@ send_action (GtkWidget  *widget,
 
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->transcript_view), "", -1);
   gtk_revealer_set_reveal_child (self->status_revealer, TRUE);
+  gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), TRUE);
 
   cancellable = g_cancellable_new ();
   set_sending (self, cancellable);
@@ -663,6 +672,24 @@ entry_changed_cb (PostageComposerWindow *self,
       clear_field_error (self, GTK_ENTRY (entry));
       gtk_widget_set_visible (GTK_WIDGET (self->field_error_label), FALSE);
     }
+}
+
+static void
+transcript_expanded_cb (PostageComposerWindow *self)
+{
+  if (gtk_expander_get_expanded (self->transcript_expander))
+    scroll_transcript_to_end (self);
+}
+
+/* Like a terminal: once the text view knows how tall the transcript is, show its end. */
+static void
+transcript_upper_cb (PostageComposerWindow *self,
+                     GParamSpec            *pspec,
+                     GtkAdjustment         *adjustment)
+{
+  gtk_adjustment_set_value (adjustment,
+                            gtk_adjustment_get_upper (adjustment) -
+                            gtk_adjustment_get_page_size (adjustment));
 }
 
 static void
@@ -828,6 +855,7 @@ postage_composer_window_class_init (PostageComposerWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PostageComposerWindow, cancel_button);
   gtk_widget_class_bind_template_child (widget_class, PostageComposerWindow, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, PostageComposerWindow, transcript_expander);
+  gtk_widget_class_bind_template_child (widget_class, PostageComposerWindow, transcript_scroller);
   gtk_widget_class_bind_template_child (widget_class, PostageComposerWindow, transcript_view);
 
   gtk_widget_class_install_action (widget_class, "win.send", NULL, send_action);
@@ -856,6 +884,11 @@ postage_composer_window_init (PostageComposerWindow *self)
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->subject_entry, "changed", G_CALLBACK (entry_changed_cb), self,
                            G_CONNECT_SWAPPED);
+  g_signal_connect_object (gtk_scrolled_window_get_vadjustment (self->transcript_scroller),
+                           "notify::upper", G_CALLBACK (transcript_upper_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->transcript_expander, "notify::expanded",
+                           G_CALLBACK (transcript_expanded_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->cc_bcc_toggle, "toggled", G_CALLBACK (cc_bcc_toggled_cb), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->from_dropdown, "notify::selected-item",

@@ -1,0 +1,710 @@
+/* test-composer.c — the composer window, driven in-process against a real server
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Runs inside tests/lib/with-session.sh --x11: an Xvfb display, a throw-away
+ * profile and an unlocked gnome-keyring. The server is Debian's aiosmtpd
+ * (tests/lib/aiosmtpd-server.py) with STARTTLS and AUTH required, using a CA
+ * made at test time. Screenshots land in the build folder as test artefacts.
+ */
+#include "config.h"
+
+#include <adwaita.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+
+#include "accounts/postage-account-store.h"
+#include "accounts/postage-secret-store.h"
+#include "mail/postage-message-writer.h"
+#include "ui/postage-account-dialog.h"
+#include "ui/postage-composer-window.h"
+
+#define TEST_USER     "ui-tester"
+#define TEST_PASSWORD "correct-horse-ui-7731"
+#define TEST_FROM     "sender@example.test"
+/* A second account whose keyring password the server refuses. */
+#define WRONG_FROM    "wrong@example.test"
+#define WRONG_USER    "ui-wrong"
+/* Each wait is bounded; the engine's own timeouts are shorter than this. */
+#define WAIT_SECONDS  60
+
+static struct {
+  char                *top;
+  char                *cert_dir;
+  char                *spool;
+  GSubprocess         *server;
+  guint16              port;
+  PostageAccountStore *store;
+  char                *skip_reason;
+} env;
+
+/* Helpers */
+
+static gpointer
+child (gpointer    window,
+       const char *name)
+{
+  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (window),
+                                                   POSTAGE_TYPE_COMPOSER_WINDOW, name);
+
+  g_assert_nonnull (object);
+  return object;
+}
+
+static gboolean
+timeout_cb (gpointer data)
+{
+  gboolean *timed_out = data;
+
+  *timed_out = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Spins the default context until @done(@data) or WAIT_SECONDS pass; no sleeps. */
+static void
+spin_until (gboolean (*done) (gpointer data),
+            gpointer  data)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add_seconds (WAIT_SECONDS, timeout_cb, &timed_out);
+
+  while (!done (data) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+
+  if (!timed_out)
+    g_source_remove (id);
+  g_assert_false (timed_out);
+}
+
+static gboolean
+is_not_sending (gpointer data)
+{
+  return !postage_composer_window_get_sending (data);
+}
+
+static gboolean
+is_mapped (gpointer data)
+{
+  return gtk_widget_get_mapped (data);
+}
+
+static void
+count_frame_cb (GdkFrameClock *clock,
+                gpointer       data)
+{
+  (*(guint *) data)++;
+}
+
+static gboolean
+frames_drawn (gpointer data)
+{
+  return *(guint *) data >= 1;
+}
+
+/* Waits until the window has been mapped and painted a few times, so that the
+ * layout (and any revealer transition) has settled. */
+static void
+wait_for_frames (GtkWindow *window)
+{
+  GdkFrameClock *clock;
+  guint frames = 0;
+  gulong id;
+
+  gtk_window_present (window);
+  spin_until (is_mapped, window);
+
+  clock = gtk_widget_get_frame_clock (GTK_WIDGET (window));
+  id = g_signal_connect (clock, "after-paint", G_CALLBACK (count_frame_cb), &frames);
+  for (int i = 0; i < 10; i++)
+    {
+      frames = 0;
+      gtk_widget_queue_draw (GTK_WIDGET (window));
+      spin_until (frames_drawn, &frames);
+    }
+  g_signal_handler_disconnect (clock, id);
+}
+
+static void
+save_screenshot (GtkWindow  *window,
+                 const char *name)
+{
+  g_autoptr(GdkPaintable) paintable = NULL;
+  g_autoptr(GtkSnapshot) snapshot = NULL;
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autofree char *path = NULL;
+  GskRenderer *renderer;
+  int width, height;
+
+  wait_for_frames (window);
+
+  width = gtk_widget_get_width (GTK_WIDGET (window));
+  height = gtk_widget_get_height (GTK_WIDGET (window));
+  paintable = gtk_widget_paintable_new (GTK_WIDGET (window));
+  snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  g_assert_nonnull (node);
+
+  renderer = gtk_native_get_renderer (GTK_NATIVE (window));
+  texture = gsk_renderer_render_texture (renderer, node,
+                                         &GRAPHENE_RECT_INIT (0, 0, width, height));
+
+  path = g_test_build_filename (G_TEST_BUILT, "ui", name, NULL);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("screenshot: %s", path);
+}
+
+static char *
+text_view_dup_text (GtkTextView *view)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (view);
+  GtkTextIter start, end;
+
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  return gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+}
+
+static guint
+count_spooled (void)
+{
+  g_autoptr(GDir) dir = g_dir_open (env.spool, 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    if (g_str_has_suffix (name, ".eml"))
+      n++;
+
+  return n;
+}
+
+static PostageComposerWindow *
+new_composer_for (const char *account_id)
+{
+  PostageComposerWindow *window = postage_composer_window_new (NULL, env.store);
+
+  g_assert_true (postage_composer_window_select_account (window, account_id));
+  gtk_window_present (GTK_WINDOW (window));
+
+  return window;
+}
+
+static PostageComposerWindow *
+new_composer (void)
+{
+  return new_composer_for (TEST_FROM);
+}
+
+static gboolean
+require_server (void)
+{
+  if (env.skip_reason != NULL)
+    {
+      g_test_skip (env.skip_reason);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Cases */
+
+static void
+test_send (void)
+{
+  PostageComposerWindow *window;
+  g_autofree char *eml_path = NULL;
+  g_autofree char *json_path = NULL;
+  g_autofree char *eml = NULL;
+  g_autofree char *json = NULL;
+  g_autofree char *headers = NULL;
+  g_autofree char *transcript = NULL;
+  g_autofree char *body = NULL;
+  const char *end_of_headers;
+  guint before;
+
+  if (!require_server ())
+    return;
+
+  before = count_spooled ();
+  window = new_composer ();
+
+  gtk_editable_set_text (child (window, "to_entry"),
+                         "Ann Example <ann@example.test>, bob@example.test");
+  gtk_toggle_button_set_active (child (window, "cc_bcc_toggle"), TRUE);
+  gtk_editable_set_text (child (window, "cc_entry"), "carol@example.test");
+  gtk_editable_set_text (child (window, "bcc_entry"), "hidden-dave@example.test");
+  gtk_editable_set_text (child (window, "subject_entry"), "Lunch on Thursday?");
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (child (window, "body_view")),
+                            "Hi all,\n\nShall we meet at noon by the fountain?\n\n— Sam\n", -1);
+
+  save_screenshot (GTK_WINDOW (window), "composer.png");
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL));
+  g_assert_true (postage_composer_window_get_sending (window));
+  spin_until (is_not_sending, window);
+
+  /* What the person sees. */
+  transcript = text_view_dup_text (child (window, "transcript_view"));
+  g_test_message ("transcript:\n%s", transcript);
+  g_assert_false (gtk_revealer_get_reveal_child (child (window, "error_revealer")));
+  g_assert_cmpstr (gtk_label_get_text (child (window, "progress_label")), ==, "Sent");
+  g_assert_nonnull (strstr (transcript, "S: 250"));
+  g_assert_nonnull (strstr (transcript, "C: AUTH PLAIN ****"));
+  g_assert_null (strstr (transcript, TEST_PASSWORD));
+  g_assert_cmpstr (gtk_editable_get_text (child (window, "to_entry")), ==, "");
+  g_assert_cmpstr (gtk_editable_get_text (child (window, "cc_entry")), ==, "");
+  g_assert_cmpstr (gtk_editable_get_text (child (window, "bcc_entry")), ==, "");
+  g_assert_cmpstr (gtk_editable_get_text (child (window, "subject_entry")), ==, "");
+  body = text_view_dup_text (child (window, "body_view"));
+  g_assert_cmpstr (body, ==, "");
+  g_assert_true (postage_composer_window_select_account (window, TEST_FROM));
+
+  gtk_expander_set_expanded (child (window, "transcript_expander"), TRUE);
+  save_screenshot (GTK_WINDOW (window), "composer-sent.png");
+
+  /* What the server got. */
+  g_assert_cmpuint (count_spooled (), ==, before + 1);
+  eml_path = g_strdup_printf ("%s/%04u.eml", env.spool, before + 1);
+  json_path = g_strdup_printf ("%s/%04u.json", env.spool, before + 1);
+  g_assert_true (g_file_get_contents (eml_path, &eml, NULL, NULL));
+  g_assert_true (g_file_get_contents (json_path, &json, NULL, NULL));
+
+  g_assert_nonnull (strstr (json, "\"mail_from\": \"" TEST_FROM "\""));
+  g_assert_nonnull (strstr (json, "\"ann@example.test\""));
+  g_assert_nonnull (strstr (json, "\"bob@example.test\""));
+  g_assert_nonnull (strstr (json, "\"carol@example.test\""));
+  g_assert_nonnull (strstr (json, "\"hidden-dave@example.test\""));
+
+  end_of_headers = strstr (eml, "\r\n\r\n");
+  g_assert_nonnull (end_of_headers);
+  headers = g_strndup (eml, end_of_headers - eml + 2);
+  g_assert_nonnull (strstr (headers, "From: "));
+  g_assert_nonnull (strstr (headers, TEST_FROM));
+  g_assert_nonnull (strstr (headers, "ann@example.test"));
+  g_assert_nonnull (strstr (headers, "bob@example.test"));
+  g_assert_nonnull (strstr (headers, "\r\nCc: "));
+  g_assert_nonnull (strstr (headers, "carol@example.test"));
+  g_assert_nonnull (strstr (headers, "\r\nSubject: Lunch on Thursday?\r\n"));
+  g_assert_null (strstr (headers, "\r\nBcc:"));
+  g_assert_null (strstr (eml, "hidden-dave"));
+  g_assert_nonnull (strstr (end_of_headers, "fountain"));
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static void
+test_malformed_address (void)
+{
+  PostageComposerWindow *window;
+  GtkWidget *to_entry;
+  GtkLabel *field_error;
+  guint before;
+
+  if (!require_server ())
+    return;
+
+  before = count_spooled ();
+  window = new_composer ();
+  to_entry = child (window, "to_entry");
+  field_error = child (window, "field_error_label");
+
+  gtk_editable_set_text (GTK_EDITABLE (to_entry), "ann@example.test, bob@@nowhere");
+  gtk_editable_set_text (child (window, "subject_entry"), "Not going anywhere");
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (child (window, "body_view")), "Hi", -1);
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL));
+
+  /* Pointed out at the field, before anything was started. */
+  g_assert_false (postage_composer_window_get_sending (window));
+  g_assert_true (gtk_widget_has_css_class (to_entry, "error"));
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (field_error)));
+  g_test_message ("field error: %s", gtk_label_get_text (field_error));
+  g_assert_nonnull (strstr (gtk_label_get_text (field_error), "To"));
+  g_assert_false (gtk_revealer_get_reveal_child (child (window, "status_revealer")));
+
+  /* Nothing was touched either. */
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (to_entry)), ==,
+                   "ann@example.test, bob@@nowhere");
+  g_assert_cmpstr (gtk_editable_get_text (child (window, "subject_entry")), ==,
+                   "Not going anywhere");
+
+  save_screenshot (GTK_WINDOW (window), "composer-bad-address.png");
+  g_assert_cmpuint (count_spooled (), ==, before);
+
+  /* Typing again clears the mark. */
+  gtk_editable_set_text (GTK_EDITABLE (to_entry), "ann@example.test");
+  g_assert_false (gtk_widget_has_css_class (to_entry, "error"));
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (field_error)));
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static void
+test_auth_failed (void)
+{
+  PostageComposerWindow *window;
+  g_autofree char *body = NULL;
+  g_autofree char *shown = NULL;
+  guint before;
+
+  if (!require_server ())
+    return;
+
+  before = count_spooled ();
+  window = new_composer_for (WRONG_FROM);
+  gtk_editable_set_text (child (window, "to_entry"), "ann@example.test");
+  gtk_editable_set_text (child (window, "subject_entry"), "Still here afterwards");
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (child (window, "body_view")),
+                            "Nothing is lost.", -1);
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL));
+  spin_until (is_not_sending, window);
+
+  /* The sentence plus the server's own words (535), and the message untouched. */
+  g_assert_true (gtk_revealer_get_reveal_child (child (window, "error_revealer")));
+  shown = g_strconcat (gtk_label_get_text (child (window, "error_label")), "\n",
+                       gtk_label_get_text (child (window, "error_server_label")), NULL);
+  g_test_message ("error shown: %s", shown);
+  g_assert_nonnull (strstr (shown, "535"));
+  g_assert_cmpstr (gtk_editable_get_text (child (window, "to_entry")), ==, "ann@example.test");
+  g_assert_cmpstr (gtk_editable_get_text (child (window, "subject_entry")), ==,
+                   "Still here afterwards");
+  body = text_view_dup_text (child (window, "body_view"));
+  g_assert_cmpstr (body, ==, "Nothing is lost.");
+  g_assert_cmpuint (count_spooled (), ==, before);
+
+  save_screenshot (GTK_WINDOW (window), "composer-error.png");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static void
+test_new_destroy (void)
+{
+  PostageComposerWindow *window;
+
+  window = g_object_ref (postage_composer_window_new (NULL, env.store));
+  gtk_window_present (GTK_WINDOW (window));
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_assert_finalize_object (window);
+}
+
+static void
+test_cancel (void)
+{
+  PostageComposerWindow *window;
+  g_autofree char *body = NULL;
+
+  if (!require_server ())
+    return;
+
+  window = new_composer ();
+  gtk_editable_set_text (child (window, "to_entry"), "ann@example.test");
+  gtk_editable_set_text (child (window, "subject_entry"), "Cancelled");
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (child (window, "body_view")), "Keep me", -1);
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL));
+  g_assert_true (gtk_widget_is_sensitive (GTK_WIDGET (child (window, "cancel_button"))));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.cancel-send", NULL));
+  spin_until (is_not_sending, window);
+
+  g_assert_cmpstr (gtk_label_get_text (child (window, "progress_label")), ==, "Sending cancelled");
+  g_assert_false (gtk_revealer_get_reveal_child (child (window, "error_revealer")));
+  g_assert_cmpstr (gtk_editable_get_text (child (window, "to_entry")), ==, "ann@example.test");
+  body = text_view_dup_text (child (window, "body_view"));
+  g_assert_cmpstr (body, ==, "Keep me");
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* Runs before the send case, whose main-loop spin delivers this job's last
+ * events and result: under the sanitizers that proves they touch no dead window. */
+static void
+test_close_while_sending (void)
+{
+  PostageComposerWindow *window;
+
+  if (!require_server ())
+    return;
+
+  window = g_object_ref (new_composer ());
+  gtk_editable_set_text (child (window, "to_entry"), "ann@example.test");
+  gtk_editable_set_text (child (window, "subject_entry"), "Closed mid-send");
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL));
+  g_assert_true (postage_composer_window_get_sending (window));
+
+  /* Dispose cancels the job; its callbacks must find no window and touch nothing. */
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_assert_finalize_object (window);
+}
+
+static gpointer
+dialog_child (gpointer    dialog,
+              const char *name)
+{
+  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (dialog),
+                                                   POSTAGE_TYPE_ACCOUNT_DIALOG, name);
+
+  g_assert_nonnull (object);
+  return object;
+}
+
+static void
+account_saved_cb (PostageAccountDialog *dialog,
+                  PostageAccount       *account,
+                  gpointer              data)
+{
+  *(gboolean *) data = TRUE;
+}
+
+static gboolean
+flag_set (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+static void
+test_account_dialog (void)
+{
+  PostageAccountDialog *dialog;
+  GtkSpinButton *port;
+  AdwComboRow *security;
+  gboolean saved = FALSE;
+  g_autoptr(GError) error = NULL;
+  char *password;
+
+  if (!require_server ())
+    return;
+
+  dialog = g_object_ref (postage_account_dialog_new (NULL, env.store));
+  g_signal_connect (dialog, "account-saved", G_CALLBACK (account_saved_cb), &saved);
+  port = dialog_child (dialog, "port_spin");
+  security = dialog_child (dialog, "security_row");
+
+  gtk_editable_set_text (dialog_child (dialog, "name_row"), "Robin Example");
+  gtk_editable_set_text (dialog_child (dialog, "email_row"), "robin@example.test");
+  /* The user name follows the address until someone types another. */
+  g_assert_cmpstr (gtk_editable_get_text (dialog_child (dialog, "user_row")), ==,
+                   "robin@example.test");
+
+  /* The port follows the security mode until someone types one. */
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (port), ==, 587);
+  adw_combo_row_set_selected (security, 1);
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (port), ==, 465);
+  adw_combo_row_set_selected (security, 0);
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (port), ==, 587);
+
+  /* Cleartext to a host that is not loopback is refused, before the keyring. */
+  gtk_editable_set_text (dialog_child (dialog, "host_row"), "smtp.example.test");
+  adw_combo_row_set_selected (security, 2);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "account.save", NULL));
+  g_assert_true (gtk_revealer_get_reveal_child (dialog_child (dialog, "error_revealer")));
+  g_test_message ("refused: %s", gtk_label_get_text (dialog_child (dialog, "error_label")));
+  g_assert_null (postage_account_store_lookup (env.store, "robin@example.test"));
+
+  adw_combo_row_set_selected (security, 0);
+  gtk_editable_set_text (dialog_child (dialog, "password_row"), "robins-app-password");
+  save_screenshot (GTK_WINDOW (dialog), "account-dialog.png");
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "account.save", NULL));
+  spin_until (flag_set, &saved);
+
+  g_assert_nonnull (postage_account_store_lookup (env.store, "robin@example.test"));
+  password = postage_secret_store_lookup_sync ("smtp.example.test", 587, "robin@example.test",
+                                               NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (password, ==, "robins-app-password");
+  postage_secret_free (password);
+
+  /* It closed itself. */
+  g_assert_finalize_object (dialog);
+}
+
+static void
+test_account_dialog_new_destroy (void)
+{
+  PostageAccountDialog *dialog;
+
+  dialog = g_object_ref (postage_account_dialog_new (NULL, env.store));
+  gtk_window_present (GTK_WINDOW (dialog));
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_assert_finalize_object (dialog);
+}
+
+/* Fixture for the whole run: certificates, the server, the account. */
+
+/* The server must not outlive a test that aborts. */
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
+static void
+start_server (void)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDataInputStream) out = NULL;
+  g_autofree char *make_certs = NULL;
+  g_autofree char *server_py = NULL;
+  g_autofree char *line = NULL;
+  const char *srcdir = g_getenv ("POSTAGE_SOURCE_ROOT");
+  int status = 0;
+
+  if (srcdir == NULL || g_getenv ("POSTAGE_TEST_HOME") == NULL)
+    {
+      env.skip_reason = g_strdup ("not inside tests/lib/with-session.sh");
+      return;
+    }
+
+  make_certs = g_build_filename (srcdir, "tests", "lib", "make-certs.sh", NULL);
+  server_py = g_build_filename (srcdir, "tests", "lib", "aiosmtpd-server.py", NULL);
+  if (!g_file_test (server_py, G_FILE_TEST_EXISTS))
+    {
+      env.skip_reason = g_strdup_printf ("%s is missing", server_py);
+      return;
+    }
+
+  env.cert_dir = g_build_filename (env.top, "certs", NULL);
+  env.spool = g_build_filename (env.top, "spool", NULL);
+
+  {
+    const char *argv[] = { "sh", make_certs, env.cert_dir, NULL };
+
+    g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
+                  &status, &error);
+    g_assert_no_error (error);
+    g_assert_true (g_spawn_check_wait_status (status, NULL));
+  }
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  env.server = g_subprocess_launcher_spawn (launcher, &error,
+                                            "/usr/bin/python3", server_py,
+                                            "--cert-dir", env.cert_dir,
+                                            "--user", TEST_USER,
+                                            "--password", TEST_PASSWORD,
+                                            "--spool", env.spool,
+                                            NULL);
+  g_assert_no_error (error);
+
+  /* The server prints "PORT <n>" once it listens; EOF means it died. */
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (env.server));
+  line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  if (line == NULL || !g_str_has_prefix (line, "PORT "))
+    {
+      env.skip_reason = g_strdup ("the aiosmtpd server did not start (is python3-aiosmtpd installed?)");
+      return;
+    }
+  env.port = (guint16) g_ascii_strtoull (line + 5, NULL, 10);
+  g_assert_cmpuint (env.port, >, 0);
+}
+
+static void
+add_account (const char *id,
+             const char *user,
+             const char *password)
+{
+  g_autoptr(PostageAccount) account = postage_account_new (id);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *ca_file = NULL;
+
+  if (env.skip_reason != NULL)
+    {
+      /* The window still needs an account to show. */
+      postage_account_set_host (account, "127.0.0.1");
+      postage_account_set_port (account, 587);
+    }
+  else
+    {
+      ca_file = g_build_filename (env.cert_dir, "ca.pem", NULL);
+      postage_account_set_host (account, "127.0.0.1");
+      postage_account_set_port (account, env.port);
+      postage_account_set_ca_file (account, ca_file);
+    }
+  postage_account_set_display_name (account, "Sam Sender");
+  postage_account_set_email (account, id);
+  postage_account_set_security (account, POSTAGE_SECURITY_STARTTLS);
+  postage_account_set_user (account, user);
+
+  postage_account_store_save (env.store, account, &error);
+  g_assert_no_error (error);
+
+  if (env.skip_reason == NULL)
+    {
+      postage_secret_store_save_sync (account, password, NULL, &error);
+      if (error != NULL)
+        env.skip_reason = g_strdup_printf ("no keyring: %s", error->message);
+    }
+}
+
+static void
+stop_server (void)
+{
+  if (env.server != NULL)
+    {
+      g_subprocess_send_signal (env.server, SIGTERM);
+      g_subprocess_wait (env.server, NULL, NULL);
+      g_clear_object (&env.server);
+    }
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  const char *home = g_getenv ("POSTAGE_TEST_HOME");
+  g_autoptr(GtkCssProvider) provider = NULL;
+  int ret;
+
+  /* NO_AT_BRIDGE is GTK 3's switch; without this GTK 4 starts the AT-SPI bus. */
+  g_setenv ("GTK_A11Y", "none", FALSE);
+  gtk_test_init (&argc, &argv, NULL);
+  /* Deliberately not g_main_context_acquire(): between iterations the default
+   * context has no owner, so a job that posted events with
+   * g_main_context_invoke_full() would run them on its worker thread, and the
+   * window's POSTAGE_ASSERT_UI_THREAD() would catch it. */
+  adw_init ();
+  postage_mail_init ();
+
+  env.top = home != NULL ? g_build_filename (home, "ui-test", NULL)
+                         : g_dir_make_tmp ("postage-ui-test-XXXXXX", NULL);
+  g_mkdir_with_parents (env.top, 0700);
+
+  /* What AdwApplication does for the real program, so screenshots look right. */
+  provider = gtk_css_provider_new ();
+  gtk_css_provider_load_from_resource (provider, "/io/github/postage/Postage/style.css");
+  gtk_style_context_add_provider_for_display (gdk_display_get_default (),
+                                              GTK_STYLE_PROVIDER (provider),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+
+  start_server ();
+  env.store = postage_account_store_new ();
+  postage_account_store_load (env.store, NULL);
+  add_account (TEST_FROM, TEST_USER, TEST_PASSWORD);
+  add_account (WRONG_FROM, WRONG_USER, "not-the-password");
+
+  g_test_add_func ("/postage/ui/composer/new-destroy", test_new_destroy);
+  g_test_add_func ("/postage/ui/composer/malformed-address", test_malformed_address);
+  g_test_add_func ("/postage/ui/composer/close-while-sending", test_close_while_sending);
+  g_test_add_func ("/postage/ui/composer/cancel", test_cancel);
+  g_test_add_func ("/postage/ui/composer/send", test_send);
+  g_test_add_func ("/postage/ui/composer/auth-failed", test_auth_failed);
+  g_test_add_func ("/postage/ui/account-dialog/new-destroy", test_account_dialog_new_destroy);
+  g_test_add_func ("/postage/ui/account-dialog/save", test_account_dialog);
+
+  ret = g_test_run ();
+
+  stop_server ();
+  g_clear_object (&env.store);
+  g_clear_pointer (&env.top, g_free);
+  g_clear_pointer (&env.cert_dir, g_free);
+  g_clear_pointer (&env.spool, g_free);
+  g_clear_pointer (&env.skip_reason, g_free);
+
+  return ret;
+}
