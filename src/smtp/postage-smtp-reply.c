@@ -111,6 +111,8 @@ postage_smtp_reply_add_line (PostageSmtpReply *reply,
   if (length < 3 || !g_ascii_isdigit (line[0]) || !g_ascii_isdigit (line[1]) ||
       !g_ascii_isdigit (line[2]) || line[0] < '2' || line[0] > '5')
     return protocol_error (error, line, length, _("no reply code"));
+  if (memchr (line, '\0', length) != NULL)
+    return protocol_error (error, line, length, _("a NUL byte"));
   if (length > 3 && line[3] != ' ' && line[3] != '-')
     return protocol_error (error, line, length, _("no space or dash after the code"));
   code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');

@@ -26,6 +26,9 @@
  * desktop waits a multiple of its command timeout instead, up to that. */
 #define FINAL_REPLY_TIMEOUT_FACTOR 3
 #define FINAL_REPLY_TIMEOUT_MAX    600
+/* A server that says nothing this long and then hangs up is waiting for a
+ * TLS ClientHello (an implicit-TLS port), not one that dropped us. */
+#define SILENT_PORT_USEC (3 * G_USEC_PER_SEC)
 
 typedef struct {
   PostageSmtpJob      *job;
@@ -93,6 +96,17 @@ wipe_string (char *secret)
   g_free (secret);
 }
 
+/* Remembers what the next reply answers: the verb only, from the shown
+ * form, since an argument may be a credential; a bare credential line
+ * (AUTH LOGIN's steps) is still AUTH. */
+static void
+set_awaiting (Session    *s,
+              const char *shown)
+{
+  g_free (s->awaiting);
+  s->awaiting = shown[0] == '*' ? g_strdup ("AUTH") : g_strndup (shown, strcspn (shown, " "));
+}
+
 /* @shown replaces the command in the transcript (for credentials). */
 static gboolean
 send_command (Session     *s,
@@ -104,13 +118,7 @@ send_command (Session     *s,
   gboolean ok;
 
   emit_line (s, 'C', shown != NULL ? shown : command);
-  /* The verb only, from the shown form: an argument may be a credential,
-   * and a bare credential line (AUTH LOGIN's steps) is still AUTH. */
-  g_free (s->awaiting);
-  s->awaiting = shown != NULL && shown[0] == '*'
-                ? g_strdup ("AUTH")
-                : g_strndup (shown != NULL ? shown : command,
-                             strcspn (shown != NULL ? shown : command, " "));
+  set_awaiting (s, shown != NULL ? shown : command);
   ok = postage_smtp_stream_write_all (s->stream, line, strlen (line), error);
   explicit_bzero (line, strlen (line));
   return ok;
@@ -137,7 +145,7 @@ read_reply (Session  *s,
                          /* Translators: %s is an SMTP command such as EHLO */
                          _("%s (It was answering %s.) Try again later."),
                          local_error->message,
-                         s->awaiting != NULL ? s->awaiting : _("the connection: no greeting"));
+                         s->awaiting != NULL ? s->awaiting : "?");
           else if (local_error != NULL)
             g_propagate_error (error, g_steal_pointer (&local_error));
           else
@@ -178,9 +186,18 @@ fail_with_reply (GError                 **error,
 {
   g_autofree char *summary = postage_smtp_reply_dup_summary (reply);
 
-  if (reply->code / 100 == 4 && code != POSTAGE_SMTP_ERROR_RECIPIENT_REJECTED &&
-      code != POSTAGE_SMTP_ERROR_SENDER_REJECTED)
-    code = POSTAGE_SMTP_ERROR_TRANSIENT;
+  /* A 4xx says "not now" whatever the step: advice about fixing the
+   * password or the address would be wrong. The code stays, so the outcome
+   * (retry) and the step are still known to callers. */
+  if (reply->code / 100 == 4)
+    {
+      if (code != POSTAGE_SMTP_ERROR_SENDER_REJECTED)
+        code = POSTAGE_SMTP_ERROR_TRANSIENT;
+      sentence = reply->code == 421
+                 ? _("The server is closing the connection for now. Try again later.")
+                 : _("The server could not do this right now (a temporary problem). "
+                     "Try again later.");
+    }
   postage_smtp_set_error (error, code, reply->code, reply->enhanced, reply->text,
                           /* Translators: a sentence, then the server's reply */
                           _("%s The server said: %s"), sentence, summary);
@@ -206,15 +223,20 @@ greeting (Session  *s,
           GError  **error)
 {
   g_autoptr(GError) local_error = NULL;
-  g_autoptr(PostageSmtpReply) reply = read_reply (s, &local_error);
+  g_autoptr(PostageSmtpReply) reply = NULL;
+  gint64 start = g_get_monotonic_time ();
 
+  set_awaiting (s, _("the connection (no greeting)"));
+  reply = read_reply (s, &local_error);
   if (reply == NULL)
     {
-      /* A port that speaks TLS from the first byte stays silent for a
-       * plain client, then hangs up (C35b). */
+      /* A port that speaks TLS from the first byte waits in silence for a
+       * ClientHello, then gives up (C35b); a server that hangs up at once is
+       * just busy or restarting: a temporary failure like any other drop. */
       if (!postage_smtp_stream_is_tls (s->stream) &&
-          (g_error_matches (local_error, POSTAGE_SMTP_ERROR, POSTAGE_SMTP_ERROR_CLOSED) ||
-           g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)))
+          (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) ||
+           (g_error_matches (local_error, POSTAGE_SMTP_ERROR, POSTAGE_SMTP_ERROR_CLOSED) &&
+            g_get_monotonic_time () - start >= SILENT_PORT_USEC)))
         {
           postage_smtp_set_error (error, POSTAGE_SMTP_ERROR_PROTOCOL, 0, NULL, NULL,
                                   _("The server on port %u never greeted Postage. It may "
@@ -277,6 +299,12 @@ start_tls (Session  *s,
     return TRUE;
 
   s->can_quit = FALSE;
+  if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                   _("%s (It was in the TLS handshake.) Try again later."), local_error->message);
+      return FALSE;
+    }
   if (s->job->security == POSTAGE_SECURITY_TLS &&
       g_error_matches (local_error, POSTAGE_SMTP_ERROR, POSTAGE_SMTP_ERROR_TLS_HANDSHAKE))
     {
@@ -546,6 +574,7 @@ send_data (Session  *s,
   g_byte_array_set_size (out, 0);
   postage_smtp_data_encoder_finish (&encoder, out);
   emit_line (s, 'C', ".");
+  set_awaiting (s, _("the end of the message"));
   return postage_smtp_stream_write_all (s->stream, (char *) out->data, out->len, error);
 }
 
@@ -559,6 +588,15 @@ recipients_refused (GPtrArray              *refused,  /* "address (reply)" */
 
   g_ptr_array_add (refused, NULL);
   list = g_strjoinv ("; ", (char **) refused->pdata);
+  if (worst->code / 100 == 4)
+    {
+      postage_smtp_set_error (error, POSTAGE_SMTP_ERROR_RECIPIENT_REJECTED,
+                              worst->code, worst->enhanced, list,
+                              _("The server cannot take the message for every recipient right "
+                                "now (a temporary refusal, such as greylisting): %s. Nothing "
+                                "was sent; try again later."), list);
+      return FALSE;
+    }
   postage_smtp_set_error (error, POSTAGE_SMTP_ERROR_RECIPIENT_REJECTED,
                           worst->code, worst->enhanced, list,
                           g_dngettext (GETTEXT_PACKAGE,
@@ -629,6 +667,7 @@ envelope (Session  *s,
 
       if (!pipelining && !send_command (s, g_ptr_array_index (lines, i), NULL, error))
         return FALSE;
+      set_awaiting (s, g_ptr_array_index (lines, i));
       if ((reply = read_reply (s, error)) == NULL)
         return FALSE;
       if (reply->code == 421)
@@ -660,6 +699,7 @@ envelope (Session  *s,
 
   if (pipelining)
     {
+      set_awaiting (s, "DATA");
       if ((data_reply = read_reply (s, error)) == NULL)
         return FALSE;
       /* RFC 2920 §3.1: a server may accept DATA although every RCPT failed;
@@ -714,20 +754,27 @@ transfer (Session  *s,
   postage_smtp_stream_set_timeout (s->stream, s->job->timeout);
   if (reply == NULL)
     {
-      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
-          g_error_matches (local_error, POSTAGE_SMTP_ERROR, POSTAGE_SMTP_ERROR_PROTOCOL))
-        {
-          g_propagate_error (error, g_steal_pointer (&local_error));
-          return NULL;
-        }
-      /* The whole message went out; only the verdict is missing. Sending it
-       * again could deliver it twice, so say so rather than retry (C23c). */
-      postage_smtp_set_error (error, POSTAGE_SMTP_ERROR_DELIVERY_UNKNOWN, 0, NULL, NULL,
-                              _("The connection was lost after the whole message was sent, "
-                                "before the server confirmed it (%s). The message may or may "
-                                "not have been delivered: check with a recipient before "
-                                "sending it again."),
-                              local_error->message);
+      g_autofree char *what = NULL;
+
+      /* The whole message went out; only the verdict is missing or
+       * unreadable. Sending it again could deliver it twice, so say so
+       * rather than retry (C23c). Even a cancel comes too late now. */
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+        what = g_strdup (_("the server did not confirm it in time"));
+      else if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        what = g_strdup (_("sending was cancelled while the server was confirming it"));
+      else if (g_error_matches (local_error, POSTAGE_SMTP_ERROR, POSTAGE_SMTP_ERROR_PROTOCOL))
+        /* Translators: %s is the parser's sentence about the bad reply */
+        what = g_strdup_printf (_("the server’s confirmation could not be read (%s)"),
+                                local_error->message);
+      else
+        what = g_strdup (_("the connection was lost before the server confirmed it"));
+      postage_smtp_set_error (error, POSTAGE_SMTP_ERROR_DELIVERY_UNKNOWN, 0, NULL,
+                              postage_smtp_error_get_server_text (local_error),
+                              /* Translators: %s says what went wrong */
+                              _("The whole message was sent, but %s. It may or may not have "
+                                "been delivered: check with a recipient before sending it "
+                                "again."), what);
       return NULL;
     }
   if (reply->code / 100 == 2)

@@ -267,9 +267,13 @@ postage_smtp_stream_read_line (PostageSmtpStream  *stream,
           line_length = newline != NULL ? consumed - 1 : consumed;
           if (line_length > 0 && stream->buffer->data[line_length - 1] == '\r')
             line_length--;
-          line = g_strndup ((char *) stream->buffer->data, line_length);
+          /* NUL-terminated for convenience, but NULs inside are kept and
+           * counted: the parser must see them to refuse them. */
+          line = g_malloc (line_length + 1);
+          memcpy (line, stream->buffer->data, line_length);
+          line[line_length] = '\0';
           g_byte_array_remove_range (stream->buffer, 0, consumed);
-          *length = strlen (line) == line_length ? line_length : strlen (line);
+          *length = line_length;
           return line;
         }
       if (stream->eof)

@@ -331,6 +331,16 @@ postage_smtp_tls_handshake (PostageSmtpTls  *tls,
         postage_smtp_error_set_fingerprint (*error, tls->seen);
       return FALSE;
     }
+  /* A peer that hangs up mid-handshake dropped the connection; that is the
+   * network's kind of failure (try later), not a TLS misconfiguration. */
+  if (ret == GNUTLS_E_PREMATURE_TERMINATION || ret == GNUTLS_E_PULL_ERROR ||
+      ret == GNUTLS_E_PUSH_ERROR)
+    {
+      postage_smtp_set_error (error, POSTAGE_SMTP_ERROR_CLOSED, 0, NULL, NULL,
+                              _("The server %s closed the connection during the TLS handshake. "
+                                "Try again later."), tls->host);
+      return FALSE;
+    }
   if (ret < 0)
     return handshake_failed (error, tls->host, ret);
   return TRUE;

@@ -10,8 +10,10 @@ Plays the case with scripted-server.py in a thread, sets the account up with
 on a failure; either way it prints the client's output and the server's log.
 """
 
+import hashlib
 import importlib.util
 import os
+import ssl
 import subprocess
 import sys
 import threading
@@ -20,9 +22,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CLIENT_TIMEOUT = 60      # seconds: no client run may hang the suite
 SEND_TIMEOUT = 30        # the client's own --timeout: longer than the server's 10 s
 
-# The exit codes of `postage send` (sysexits.h).
+# The exit codes of `postage send` (sysexits.h, src/cli/postage-cli.h).
 EXIT_SENT = 0
 EXIT_RETRY = 75
+# Refusing input before connecting: EX_USAGE, EX_DATAERR, EX_CONFIG.
+EXIT_REFUSED = {64: 'usage', 65: 'bad input', 78: 'account'}
 
 
 def load_server_module():
@@ -67,13 +71,41 @@ def split_list(value):
     return [v for v in value.split(b',') if v]
 
 
+def certificate_fingerprint(path):
+    """The SHA-256 fingerprint of a PEM certificate, as `openssl x509
+    -fingerprint -sha256` writes it (AB:CD:…)."""
+    with open(path, encoding='ascii') as f:
+        text = f.read()
+    # the first certificate of the file (a tool may write text around it)
+    begin = text.index(ssl.PEM_HEADER)
+    end = text.index(ssl.PEM_FOOTER, begin) + len(ssl.PEM_FOOTER)
+    der = ssl.PEM_cert_to_DER_cert(text[begin:end])
+    digest = hashlib.sha256(der).hexdigest().upper()
+    return ':'.join(digest[i:i + 2] for i in range(0, len(digest), 2))
+
+
+def trust_argv(case, cert_dir):
+    """`--ca-file` the test CA; or, with `# account: fingerprint=…`, a pin and
+    no CA at all: `@NAME` pins that test certificate, anything else goes as is."""
+    pin = case.account['fingerprint']
+    if not pin:
+        return ['--ca-file', os.path.join(cert_dir, 'ca.pem')]
+    if pin.startswith(b'@'):
+        pem = os.path.join(cert_dir, os.fsdecode(pin[1:]) + '.pem')
+        if not os.path.isfile(pem):
+            raise ss.CaseError('fingerprint=%s: there is no test certificate %s'
+                               % (os.fsdecode(pin), os.path.basename(pem)))
+        pin = certificate_fingerprint(pem)
+    return ['--fingerprint', pin]
+
+
 def account_add_argv(postage, case, port, cert_dir):
     a = case.account
     return [postage, 'account', 'add', 'case',
             '--email', a['email'], '--display-name', a['name'],
             '--host', 'localhost', '--port', str(port),
-            '--security', a['security'], '--user', a['user'],
-            '--ca-file', os.path.join(cert_dir, 'ca.pem'), '--password-stdin']
+            '--security', a['security'], '--user', a['user']] + \
+        trust_argv(case, cert_dir) + ['--password-stdin']
 
 
 def send_argv(postage, case):
@@ -91,7 +123,10 @@ def send_argv(postage, case):
         argv += ['--attach', os.path.join(case.dir, os.fsdecode(name))]
     if case.account['verbose'] == b'on':
         argv.append('--verbose')
-    argv += ['--timeout', str(SEND_TIMEOUT)]
+    timeout = case.account['timeout'] or str(SEND_TIMEOUT).encode()
+    if not timeout.isdigit() or int(timeout) == 0:
+        raise ss.CaseError('timeout=%s: give whole seconds' % os.fsdecode(timeout))
+    argv += ['--timeout', timeout]
     return argv
 
 
@@ -116,8 +151,12 @@ def check_outcome(case, runs, refused_at_add):
     if last.crashed():
         return ['`%s` %s' % (last.label, last.describe())]
     if case.noconnect:
-        if last.code == EXIT_SENT:
-            return ['`%s` accepted input it must refuse (exit 0)' % last.label]
+        # Refused as bad input, not just any failure (a client that cannot
+        # run at all, /bin/false, must not pass).
+        if last.code not in EXIT_REFUSED:
+            return ['`%s` %s: refusing the input must exit %s' % (
+                last.label, last.describe(),
+                ', '.join('%d (%s)' % item for item in sorted(EXIT_REFUSED.items())))]
         return []
     if refused_at_add:
         return ['`postage account add` failed (%s)' % last.describe()]
@@ -161,15 +200,17 @@ def run_case(path):
         env['G_MESSAGES_DEBUG'] = 'all'
 
     server = ss.Server(case, cert_dir)
+    # Both command lines first: a malformed header stops the case here.
+    add_argv = account_add_argv(postage, case, server.port, cert_dir)
+    send = send_argv(postage, case)
     client_gone_r, client_gone_w = os.pipe()
     thread = threading.Thread(target=server.serve, args=(client_gone_r,), daemon=True)
     thread.start()
 
-    runs = [Run('postage account add', account_add_argv(postage, case, server.port, cert_dir),
-                env, stdin=case.account['password'])]
+    runs = [Run('postage account add', add_argv, env, stdin=case.account['password'])]
     refused_at_add = runs[0].code != 0
     if not refused_at_add:
-        runs.append(Run('postage send', send_argv(postage, case), env))
+        runs.append(Run('postage send', send, env))
 
     # The server wakes from waiting for a connection; a dialogue in progress
     # ends on its own, since every read now meets the client's close.

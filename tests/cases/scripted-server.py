@@ -40,13 +40,15 @@ DEFAULT_ACCOUNT = {
     'user': b'you@example.test',
     'password': b'app-specific-pass-1234',
     'verbose': b'',
+    'timeout': b'',         # run-case.py: `postage send --timeout N` (default: its own)
+    'fingerprint': b'',     # run-case.py: `--fingerprint` (@NAME: that test certificate's)
 }
 DEFAULT_MESSAGE = {
     'to': b'Friend <friend@example.test>',
     'subject': b'Hello',
     'body': b'This is an extremely important message.',
 }
-ACCOUNT_KEYS = ('security', 'email', 'name', 'user', 'verbose')
+ACCOUNT_KEYS = ('security', 'email', 'name', 'user', 'verbose', 'timeout', 'fingerprint')
 MESSAGE_KEYS = ('to', 'cc', 'bcc', 'subject', 'body-file', 'body', 'attach')
 
 # Dialogue steps that read from the client: where a C? line that did not

@@ -120,6 +120,17 @@ test_malformed (void)
 }
 
 static void
+test_nul_byte (void)
+{
+  g_autoptr(PostageSmtpReply) reply = postage_smtp_reply_new ();
+  g_autoptr(GError) error = NULL;
+
+  /* "250" NUL junk must not pass for a plain 250 */
+  g_assert_false (postage_smtp_reply_add_line (reply, "250\0\xff junk", 9, &error));
+  g_assert_error (error, POSTAGE_SMTP_ERROR, POSTAGE_SMTP_ERROR_PROTOCOL);
+}
+
+static void
 test_code_change (void)
 {
   const char *lines[] = { "250-mx.test", "251 other", NULL };
@@ -211,6 +222,7 @@ main (int    argc,
   g_test_add_func ("/postage/reply/text-with-digits", test_text_with_digits);
   g_test_add_func ("/postage/reply/malformed", test_malformed);
   g_test_add_func ("/postage/reply/code-change", test_code_change);
+  g_test_add_func ("/postage/reply/nul-byte", test_nul_byte);
   g_test_add_func ("/postage/reply/bounded", test_bounded);
   g_test_add_func ("/postage/reply/sanitize", test_sanitize);
   g_test_add_func ("/postage/reply/caps", test_caps);
