@@ -609,9 +609,29 @@ recipients_refused (GPtrArray              *refused,  /* "address (reply)" */
   return FALSE;
 }
 
-/* Reads the replies to MAIL, each RCPT and (when pipelined) DATA, in order.
- * Every recipient is tried so that every refused address is named at once;
- * the message goes to all of them or to none. */
+/* Postfix refuses a sender the login does not own at RCPT, not MAIL, as
+ * "<sender>: Sender address rejected: …": that is about the From address,
+ * not the recipient, and the advice must say so. */
+static gboolean
+refuses_sender (const PostageSmtpReply *reply,
+                const char             *sender)
+{
+  g_autofree char *quoted = g_strdup_printf ("<%s>", sender);
+
+  return reply->text != NULL &&
+         (g_str_has_prefix (reply->text, quoted) ||
+          strstr (reply->text, "Sender address rejected") != NULL);
+}
+
+/* MAIL and every RCPT, then DATA only when all of them were accepted. Every
+ * recipient is tried so that every refused address is named at once; the
+ * message goes to all of them or to none.
+ *
+ * With PIPELINING (RFC 2920), MAIL and the RCPTs go in one write. DATA is
+ * deliberately not part of that batch: a server may answer 354 although a
+ * RCPT failed, and then the only way on is a lone "." — which Postfix
+ * delivers, as an empty message, to the recipients it accepted. One more
+ * round trip is the price of never sending half a message. */
 static gboolean
 envelope (Session  *s,
           GError  **error)
@@ -623,6 +643,7 @@ envelope (Session  *s,
   g_autoptr(GPtrArray) refused = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(PostageSmtpReply) mail_reply = NULL;
   g_autoptr(PostageSmtpReply) worst = NULL;
+  g_autoptr(PostageSmtpReply) sender_refusal = NULL;
   g_autoptr(PostageSmtpReply) data_reply = NULL;
 
   /* RFC 1870 §6: refuse up front what the server already said it won't take. */
@@ -644,10 +665,7 @@ envelope (Session  *s,
   for (guint i = 0; i < job->recipients->len; i++)
     g_ptr_array_add (lines, g_strdup_printf ("RCPT TO:<%s>",
                                              (char *) g_ptr_array_index (job->recipients, i)));
-  g_ptr_array_add (lines, g_strdup ("DATA"));
 
-  /* RFC 2920: with PIPELINING, MAIL, every RCPT and DATA go in one write;
-   * without it, each waits for its reply, and DATA only if all went well. */
   if (pipelining)
     {
       g_autoptr(GString) batch = g_string_new (NULL);
@@ -661,7 +679,7 @@ envelope (Session  *s,
         return FALSE;
     }
 
-  for (guint i = 0; i + 1 < lines->len; i++)
+  for (guint i = 0; i < lines->len; i++)
     {
       g_autoptr(PostageSmtpReply) reply = NULL;
 
@@ -676,61 +694,46 @@ envelope (Session  *s,
       if (i == 0)
         {
           mail_reply = g_steal_pointer (&reply);
+          /* In lock step a refused MAIL ends the envelope; pipelined RCPT
+           * replies are already on their way and must still be read. */
           if (mail_reply->code / 100 != 2 && !pipelining)
             break;
           continue;
         }
-      if (reply->code / 100 != 2)
+      if (reply->code / 100 == 2)
+        continue;
+      if (sender_refusal == NULL && refuses_sender (reply, job->sender))
         {
-          g_autofree char *summary = postage_smtp_reply_dup_summary (reply);
+          sender_refusal = g_steal_pointer (&reply);
+          continue;
+        }
+      {
+        g_autofree char *summary = postage_smtp_reply_dup_summary (reply);
 
-          g_ptr_array_add (refused, g_strdup_printf ("%s (%s)",
-                                                     (char *) g_ptr_array_index (job->recipients,
-                                                                                 i - 1),
-                                                     summary));
-          /* A permanent refusal outweighs a temporary one. */
-          if (worst == NULL || (worst->code / 100 == 4 && reply->code / 100 == 5))
-            {
-              g_clear_pointer (&worst, postage_smtp_reply_free);
-              worst = g_steal_pointer (&reply);
-            }
+        g_ptr_array_add (refused, g_strdup_printf ("%s (%s)",
+                                                   (char *) g_ptr_array_index (job->recipients,
+                                                                               i - 1),
+                                                   summary));
+      }
+      /* A permanent refusal outweighs a temporary one. */
+      if (worst == NULL || (worst->code / 100 == 4 && reply->code / 100 == 5))
+        {
+          g_clear_pointer (&worst, postage_smtp_reply_free);
+          worst = g_steal_pointer (&reply);
         }
     }
 
-  if (pipelining)
-    {
-      set_awaiting (s, "DATA");
-      if ((data_reply = read_reply (s, error)) == NULL)
-        return FALSE;
-      /* RFC 2920 §3.1: a server may accept DATA although every RCPT failed;
-       * end it at once with an empty message. */
-      if (data_reply->code == 354 && (mail_reply->code / 100 != 2 || refused->len > 0))
-        {
-          g_autoptr(PostageSmtpReply) ignored = NULL;
-
-          emit_line (s, 'C', ".");
-          if (!postage_smtp_stream_write_all (s->stream, ".\r\n", 3, error) ||
-              (ignored = read_reply (s, error)) == NULL)
-            return FALSE;
-        }
-    }
-
-  if (mail_reply->code / 100 != 2)
-    return fail_with_reply (error, mail_reply, POSTAGE_SMTP_ERROR_SENDER_REJECTED,
-                            _("The server refused the sender address. Check the email address "
-                              "of the account: it must be one your provider lets you send "
-                              "from."));
+  if (mail_reply->code / 100 != 2 || sender_refusal != NULL)
+    return fail_with_reply (error, sender_refusal != NULL ? sender_refusal : mail_reply,
+                            POSTAGE_SMTP_ERROR_SENDER_REJECTED,
+                            _("The server refused the sender address: this account may not "
+                              "send as it. Check the email address of the account: it must be "
+                              "one your provider lets you send from."));
   if (refused->len > 0)
     return recipients_refused (refused, worst, error);
 
-  if (!pipelining)
-    {
-      g_autoptr(PostageSmtpReply) reply = NULL;
-
-      if (!command (s, "DATA", &reply, error))
-        return FALSE;
-      data_reply = g_steal_pointer (&reply);
-    }
+  if (!command (s, "DATA", &data_reply, error))
+    return FALSE;
   if (data_reply->code != 354)
     return fail_with_reply (error, data_reply, POSTAGE_SMTP_ERROR_PERMANENT,
                             _("The server refused to take the message (DATA)."));
