@@ -67,6 +67,11 @@ postage_address_is_valid (const char *address)
 
   if (address == NULL || !g_utf8_validate (address, -1, NULL))
     return FALSE;
+  /* Beyond ASCII, dot_atom_ok() lets any byte through (RFC 6531); control
+   * characters (C1 included: NEL, CSI) are never part of an address. */
+  for (const char *p = address; *p != '\0'; p = g_utf8_next_char (p))
+    if (g_unichar_iscntrl (g_utf8_get_char (p)))
+      return FALSE;
   at = strrchr (address, '@');
   if (at == NULL)
     return FALSE;
@@ -95,13 +100,14 @@ postage_header_value_check (const char  *field,
                    _("The %s is not valid UTF-8 text."), field);
       return FALSE;
     }
-  for (const char *p = value; *p != '\0'; p++)
+  for (const char *p = value; *p != '\0'; p = g_utf8_next_char (p))
     {
-      guchar c = *p;
+      gunichar c = g_utf8_get_char (p);
 
       /* CR or LF would start a new header line or SMTP command (header
-       * injection); other controls have no business in a header either. */
-      if ((c < 0x20 && c != '\t') || c == 0x7f)
+       * injection); other controls (C1 included) have no business in a
+       * header either. */
+      if (c != '\t' && g_unichar_iscntrl (c))
         {
           g_set_error (error, POSTAGE_MAIL_ERROR, POSTAGE_MAIL_ERROR_INVALID_HEADER,
                        /* Translators: %s is a field name such as Subject */

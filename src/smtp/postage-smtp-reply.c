@@ -43,10 +43,25 @@ postage_smtp_sanitize_text (const char *text,
 
   if (length < 0)
     length = strlen (text);
+  /* Valid UTF-8 first (an invalid byte becomes a 3-byte U+FFFD), then cut on
+   * a character boundary, so the result never exceeds the cap. The input is
+   * capped too: nothing past the cap could be shown anyway. */
   valid = g_utf8_make_valid (text, MIN ((gsize) length, POSTAGE_SMTP_MAX_SHOWN_TEXT));
-  out = g_string_sized_new (strlen (valid));
-  for (const char *p = valid; *p != '\0'; p++)
-    g_string_append_c (out, ((guchar) *p < 0x20 || *p == 0x7f) ? ' ' : *p);
+  out = g_string_sized_new (MIN (strlen (valid), POSTAGE_SMTP_MAX_SHOWN_TEXT));
+  for (const char *p = valid; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+      gsize size = g_utf8_next_char (p) - p;
+
+      if (out->len + size > POSTAGE_SMTP_MAX_SHOWN_TEXT)
+        break;
+      /* C0, DEL and C1 (U+0080–U+009F, which a terminal reads as escape
+       * sequences: CSI is U+009B) never reach a person's screen. */
+      if (g_unichar_iscntrl (c))
+        g_string_append_c (out, ' ');
+      else
+        g_string_append_len (out, p, size);
+    }
   return g_string_free (out, FALSE);
 }
 

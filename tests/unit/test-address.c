@@ -15,7 +15,8 @@ test_valid (void)
                          "jörg@bücher.example" };
   const char *bad[] = { "", "@x.test", "a@", "a", "a@@b", "a b@c.test", "a@b..test", ".a@b.test",
                         "a.@b.test", "a@b.test>", "<a@b.test>", "a@b.test\r\nRCPT TO:<x@y>",
-                        "a@[192.0.2.1]", "a\"b@c.test" };
+                        "a@[192.0.2.1]", "a\"b@c.test", "ann\xc2\x85@x.test",
+                        "a@x\xc2\x9b.test" };
 
   for (guint i = 0; i < G_N_ELEMENTS (good); i++)
     g_assert_true (postage_address_is_valid (good[i]));

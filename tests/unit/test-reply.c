@@ -169,6 +169,26 @@ test_sanitize (void)
 }
 
 static void
+test_sanitize_c1_and_cap (void)
+{
+  g_autofree char *csi = postage_smtp_sanitize_text ("550 \xc2\x9b" "31m c1", -1);
+  g_autofree char *invalid = g_strnfill (1020, '\xff');
+  g_autofree char *shown = postage_smtp_sanitize_text (invalid, -1);
+  GString *many = g_string_new (NULL);
+  g_autofree char *cut = NULL;
+
+  g_assert_null (strstr (csi, "\xc2\x9b"));
+  g_assert_cmpuint (strlen (shown), <=, POSTAGE_SMTP_MAX_SHOWN_TEXT);
+  g_assert_true (g_utf8_validate (shown, -1, NULL));
+  for (int i = 0; i < 400; i++)
+    g_string_append (many, "€");   /* 3 bytes each: 1024 falls inside one */
+  cut = postage_smtp_sanitize_text (many->str, many->len);
+  g_assert_cmpuint (strlen (cut), <=, POSTAGE_SMTP_MAX_SHOWN_TEXT);
+  g_assert_true (g_utf8_validate (cut, -1, NULL));
+  g_string_free (many, TRUE);
+}
+
+static void
 test_caps (void)
 {
   const char *lines[] = {
@@ -225,6 +245,7 @@ main (int    argc,
   g_test_add_func ("/postage/reply/nul-byte", test_nul_byte);
   g_test_add_func ("/postage/reply/bounded", test_bounded);
   g_test_add_func ("/postage/reply/sanitize", test_sanitize);
+  g_test_add_func ("/postage/reply/sanitize-c1-and-cap", test_sanitize_c1_and_cap);
   g_test_add_func ("/postage/reply/caps", test_caps);
   g_test_add_func ("/postage/reply/caps-greeting-line", test_caps_greeting_line_ignored);
   return g_test_run ();
