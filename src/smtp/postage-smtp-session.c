@@ -29,6 +29,8 @@
 /* A server that says nothing this long and then hangs up is waiting for a
  * TLS ClientHello (an implicit-TLS port), not one that dropped us. */
 #define SILENT_PORT_USEC (3 * G_USEC_PER_SEC)
+/* QUIT is a courtesy (RFC 5321 §4.1.1.10): never wait long for its 221. */
+#define QUIT_TIMEOUT 5
 
 typedef struct {
   PostageSmtpJob      *job;
@@ -42,6 +44,8 @@ typedef struct {
   GPtrArray           *secrets;
   /* FALSE once the server closed or said 421: no QUIT then. */
   gboolean             can_quit;
+  /* Between DATA's 354 and the final dot: no command can be sent. */
+  gboolean             in_data;
   /* What the next reply answers, for "timed out at which stage". */
   char                *awaiting;
 } Session;
@@ -139,7 +143,10 @@ read_reply (Session  *s,
       line = postage_smtp_stream_read_line (s->stream, &length, &local_error);
       if (line == NULL)
         {
-          s->can_quit = FALSE;
+          /* A closed, broken or silent connection takes no QUIT; a
+           * cancelled one still may (see quit()). */
+          if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+            s->can_quit = FALSE;
           if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
             g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
                          /* Translators: %s is an SMTP command such as EHLO */
@@ -558,6 +565,7 @@ send_data (Session  *s,
   PostageSmtpDataEncoder encoder;
 
   postage_smtp_data_encoder_init (&encoder);
+  s->in_data = TRUE;
   emit_line (s, 'C', "[message]");
   emit_progress (s, 0, total);
   for (gsize done = 0; done < total;)
@@ -575,7 +583,10 @@ send_data (Session  *s,
   postage_smtp_data_encoder_finish (&encoder, out);
   emit_line (s, 'C', ".");
   set_awaiting (s, _("the end of the message"));
-  return postage_smtp_stream_write_all (s->stream, (char *) out->data, out->len, error);
+  if (!postage_smtp_stream_write_all (s->stream, (char *) out->data, out->len, error))
+    return FALSE;
+  s->in_data = FALSE;
+  return TRUE;
 }
 
 static gboolean
@@ -800,9 +811,19 @@ quit (Session *s)
 
   if (s->stream == NULL)
     return;
-  if (s->can_quit && !g_cancellable_is_cancelled (s->cancellable))
+  /* After a cancel the conversation may be mid-reply, which is fine: the
+   * server answers what it was answering, then QUIT. Not mid-DATA, though,
+   * where "QUIT" would just be a line of the message: there, hanging up is
+   * what tells the server to drop it. */
+  if (g_cancellable_is_cancelled (s->cancellable))
     {
-      postage_smtp_stream_set_timeout (s->stream, MIN (s->job->timeout, 10));
+      if (s->in_data)
+        s->can_quit = FALSE;
+      postage_smtp_stream_set_cancellable (s->stream, NULL);
+    }
+  if (s->can_quit)
+    {
+      postage_smtp_stream_set_timeout (s->stream, MIN (s->job->timeout, QUIT_TIMEOUT));
       if (send_command (s, "QUIT", NULL, NULL))
         reply = read_reply (s, NULL);
     }

@@ -83,6 +83,13 @@ postage_smtp_stream_free (PostageSmtpStream *stream)
 }
 
 void
+postage_smtp_stream_set_cancellable (PostageSmtpStream *stream,
+                                     GCancellable      *cancellable)
+{
+  g_set_object (&stream->cancellable, cancellable);
+}
+
+void
 postage_smtp_stream_set_timeout (PostageSmtpStream *stream,
                                  guint              timeout_seconds)
 {

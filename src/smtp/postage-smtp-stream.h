@@ -22,6 +22,9 @@ PostageSmtpStream *postage_smtp_stream_connect    (const char         *host,
                                                    GCancellable       *cancellable,
                                                    GError            **error);
 void               postage_smtp_stream_free       (PostageSmtpStream  *stream);
+/* NULL lets a last QUIT out after the job was cancelled. */
+void               postage_smtp_stream_set_cancellable (PostageSmtpStream *stream,
+                                                        GCancellable      *cancellable);
 void               postage_smtp_stream_set_timeout (PostageSmtpStream *stream,
                                                    guint               timeout_seconds);
 
