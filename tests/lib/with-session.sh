@@ -30,12 +30,16 @@ unset DBUS_SESSION_BUS_ADDRESS WAYLAND_DISPLAY
 # Our own bus rather than dbus-run-session: a forked dbus-daemon points its
 # services' stdout at /dev/null, so daemon chatter (gnome-keyring's
 # "discover_other_daemon") never lands in a test's stdout, where TAP lives.
-bus=$(dbus-daemon --session --fork --print-address=1 --print-pid=1 2>/dev/null)
+# The daemons are the system's, not code under test: they must not inherit
+# the suite's G_DEBUG=fatal-warnings (a harmless warning in gnome-keyring
+# would kill it mid-call) or its malloc checking.
+daemon_env="env -u G_DEBUG -u G_ENABLE_DIAGNOSTIC -u MALLOC_CHECK_ -u MALLOC_PERTURB_ -u LD_PRELOAD"
+bus=$($daemon_env dbus-daemon --session --fork --print-address=1 --print-pid=1 2>/dev/null)
 DBUS_SESSION_BUS_ADDRESS=$(printf '%s\n' "$bus" | sed -n 1p)
 bus_pid=$(printf '%s\n' "$bus" | sed -n 2p)
 export DBUS_SESSION_BUS_ADDRESS
 
-printf '\n' | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1
+printf '\n' | $daemon_env gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1
 # the unlock returns before the collection is announced on the bus
 i=0
 while [ $i -lt 50 ] && ! secret-tool search --all nothing nothing >/dev/null 2>&1; do
