@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "postage-smtp-job-private.h"
+#include "postage-smtp-reply.h"
 #include "postage-smtp-session.h"
 
 /* Who receives events; shared by every queued event, so that it outlives
@@ -219,7 +220,8 @@ postage_smtp_job_set_timeout (PostageSmtpJob *job,
                               guint           seconds)
 {
   g_return_if_fail (job != NULL);
-  job->timeout = seconds > 0 ? seconds : POSTAGE_SMTP_DEFAULT_TIMEOUT;
+  job->timeout = seconds > 0 ? MIN (seconds, POSTAGE_SMTP_MAX_TIMEOUT)
+                             : POSTAGE_SMTP_DEFAULT_TIMEOUT;
 }
 
 void
@@ -242,6 +244,10 @@ postage_smtp_job_run_async (PostageSmtpJob       *job,
   /* Off: the worker itself notices the cancel, closes the socket and
    * returns, so no session is ever left running behind the caller's back. */
   g_task_set_return_on_cancel (task, FALSE);
+  /* What the worker returns is the truth: a message the server accepted
+   * just before the cancel was sent, and saying "cancelled, try again"
+   * would make scripts send it twice. */
+  g_task_set_check_cancellable (task, FALSE);
 
   listener = g_new0 (Listener, 1);
   g_atomic_ref_count_init (&listener->ref_count);

@@ -56,8 +56,9 @@ postage_smtp_sanitize_text (const char *text,
       if (out->len + size > POSTAGE_SMTP_MAX_SHOWN_TEXT)
         break;
       /* C0, DEL and C1 (U+0080–U+009F, which a terminal reads as escape
-       * sequences: CSI is U+009B) never reach a person's screen. */
-      if (g_unichar_iscntrl (c))
+       * sequences: CSI is U+009B) never reach a person's screen, nor do
+       * format characters such as U+202E, which reverses the text shown. */
+      if (g_unichar_iscntrl (c) || g_unichar_type (c) == G_UNICODE_FORMAT)
         g_string_append_c (out, ' ');
       else
         g_string_append_len (out, p, size);

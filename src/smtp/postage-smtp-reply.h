@@ -16,6 +16,8 @@ G_BEGIN_DECLS
 /* RFC 5321 sets no limit on the lines of a multi-line reply; EHLO answers run
  * to a few dozen. A bound keeps a hostile server from growing memory. */
 #define POSTAGE_SMTP_MAX_REPLY_LINES 128
+/* RFC 5321 §4.5.3.2: no wait is ever longer than 10 minutes. */
+#define POSTAGE_SMTP_MAX_TIMEOUT     600
 /* Server text shown to a person is cut here (it is untrusted input). */
 #define POSTAGE_SMTP_MAX_SHOWN_TEXT  1024
 

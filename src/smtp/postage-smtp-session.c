@@ -128,12 +128,50 @@ send_command (Session     *s,
   return ok;
 }
 
+static gboolean read_reply_lines (Session           *s,
+                                  PostageSmtpReply  *reply,
+                                  GError           **error);
+
 static PostageSmtpReply *
 read_reply (Session  *s,
             GError  **error)
 {
   g_autoptr(PostageSmtpReply) reply = postage_smtp_reply_new ();
+  PostageSmtpReply *complete;
 
+  postage_smtp_stream_start_deadline (s->stream);
+  complete = read_reply_lines (s, reply, error) ? g_steal_pointer (&reply) : NULL;
+  postage_smtp_stream_clear_deadline (s->stream);
+  if (complete != NULL && complete->code == 421)
+    s->can_quit = FALSE; /* RFC 5321 §3.8: the server is closing the channel */
+  return complete;
+}
+
+/* A server may echo what it was sent (a broken or hostile one): a line that
+ * holds a credential is cut to its code before anyone sees or parses it. */
+static char *
+redact_line (Session    *s,
+             char       *line,
+             gsize      *length)
+{
+  for (guint i = 0; i < s->secrets->len; i++)
+    if (g_strstr_len (line, *length, g_ptr_array_index (s->secrets, i)) != NULL)
+      {
+        char *redacted = g_strdup_printf ("%.4s****", line);
+
+        explicit_bzero (line, *length);
+        g_free (line);
+        *length = strlen (redacted);
+        return redacted;
+      }
+  return line;
+}
+
+static gboolean
+read_reply_lines (Session           *s,
+                  PostageSmtpReply  *reply,
+                  GError           **error)
+{
   while (!reply->complete)
     {
       g_autoptr(GError) local_error = NULL;
@@ -159,15 +197,14 @@ read_reply (Session  *s,
             postage_smtp_set_error (error, POSTAGE_SMTP_ERROR_CLOSED, 0, NULL, NULL,
                                     _("The server closed the connection unexpectedly. "
                                       "Try again later."));
-          return NULL;
+          return FALSE;
         }
+      line = redact_line (s, g_steal_pointer (&line), &length);
       emit_line (s, 'S', line);
       if (!postage_smtp_reply_add_line (reply, line, length, error))
-        return NULL;
+        return FALSE;
     }
-  if (reply->code == 421)
-    s->can_quit = FALSE; /* RFC 5321 §3.8: the server is closing the channel */
-  return g_steal_pointer (&reply);
+  return TRUE;
 }
 
 static gboolean
@@ -241,6 +278,7 @@ greeting (Session  *s,
        * ClientHello, then gives up (C35b); a server that hangs up at once is
        * just busy or restarting: a temporary failure like any other drop. */
       if (!postage_smtp_stream_is_tls (s->stream) &&
+          postage_smtp_stream_get_received (s->stream) == 0 &&
           (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) ||
            (g_error_matches (local_error, POSTAGE_SMTP_ERROR, POSTAGE_SMTP_ERROR_CLOSED) &&
             g_get_monotonic_time () - start >= SILENT_PORT_USEC)))
@@ -660,13 +698,14 @@ envelope (Session  *s,
   /* RFC 1870 §6: refuse up front what the server already said it won't take. */
   if (s->caps.size > 0 && g_bytes_get_size (job->data) > s->caps.size)
     {
+      g_autofree char *size = g_format_size (g_bytes_get_size (job->data));
+      g_autofree char *limit = g_format_size (s->caps.size);
+
       postage_smtp_set_error (error, POSTAGE_SMTP_ERROR_MESSAGE_TOO_LARGE, 0, NULL, NULL,
-                              /* Translators: two sizes in kB */
-                              _("The message is %" G_GUINT64_FORMAT " kB, but the server "
-                                "accepts at most %" G_GUINT64_FORMAT " kB. Make it smaller "
-                                "(fewer or smaller attachments) and send again."),
-                              (guint64) (g_bytes_get_size (job->data) + 1023) / 1024,
-                              s->caps.size / 1024);
+                              /* Translators: two sizes, such as "3.1 MB" */
+                              _("The message is %s, but the server accepts at most %s. Make "
+                                "it smaller (fewer or smaller attachments) and send again."),
+                              size, limit);
       return FALSE;
     }
   if ((mail_from = mail_from_line (s, error)) == NULL)
@@ -815,12 +854,10 @@ quit (Session *s)
    * server answers what it was answering, then QUIT. Not mid-DATA, though,
    * where "QUIT" would just be a line of the message: there, hanging up is
    * what tells the server to drop it. */
+  if (s->in_data)
+    s->can_quit = FALSE;
   if (g_cancellable_is_cancelled (s->cancellable))
-    {
-      if (s->in_data)
-        s->can_quit = FALSE;
-      postage_smtp_stream_set_cancellable (s->stream, NULL);
-    }
+    postage_smtp_stream_set_cancellable (s->stream, NULL);
   if (s->can_quit)
     {
       postage_smtp_stream_set_timeout (s->stream, MIN (s->job->timeout, QUIT_TIMEOUT));

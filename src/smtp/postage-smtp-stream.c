@@ -28,7 +28,9 @@ struct _PostageSmtpStream
   PostageSmtpTls    *tls;
   int                fd;
   guint              timeout_ms;
+  gint64             deadline;  /* monotonic µs; 0 = timeout_ms per wait */
   GByteArray        *buffer;  /* received, not yet returned as lines */
+  guint64            received;
   gboolean           eof;
 };
 
@@ -63,7 +65,7 @@ postage_smtp_stream_connect (const char    *host,
   stream = g_new0 (PostageSmtpStream, 1);
   stream->connection = connection;
   stream->cancellable = cancellable != NULL ? g_object_ref (cancellable) : NULL;
-  stream->timeout_ms = timeout_seconds * 1000;
+  stream->timeout_ms = MIN (timeout_seconds, POSTAGE_SMTP_MAX_TIMEOUT) * 1000;
   stream->buffer = g_byte_array_new ();
   g_socket_set_blocking (g_socket_connection_get_socket (connection), FALSE);
   stream->fd = g_socket_get_fd (g_socket_connection_get_socket (connection));
@@ -93,7 +95,19 @@ void
 postage_smtp_stream_set_timeout (PostageSmtpStream *stream,
                                  guint              timeout_seconds)
 {
-  stream->timeout_ms = timeout_seconds * 1000;
+  stream->timeout_ms = MIN (timeout_seconds, POSTAGE_SMTP_MAX_TIMEOUT) * 1000;
+}
+
+void
+postage_smtp_stream_start_deadline (PostageSmtpStream *stream)
+{
+  stream->deadline = g_get_monotonic_time () + (gint64) stream->timeout_ms * 1000;
+}
+
+void
+postage_smtp_stream_clear_deadline (PostageSmtpStream *stream)
+{
+  stream->deadline = 0;
 }
 
 /* Waits until the socket is readable (or writable), the job is cancelled, or
@@ -107,7 +121,9 @@ wait_for (PostageSmtpStream *stream,
     { .fd = stream->fd, .events = for_write ? POLLOUT : POLLIN },
     { .fd = -1, .events = POLLIN },
   };
-  gint64 deadline = g_get_monotonic_time () + (gint64) stream->timeout_ms * 1000;
+  gint64 deadline = stream->deadline != 0
+                    ? stream->deadline
+                    : g_get_monotonic_time () + (gint64) stream->timeout_ms * 1000;
   gboolean have_cancel_fd = FALSE;
   gboolean ready = FALSE;
   GPollFD cancel_fd;
@@ -176,6 +192,12 @@ postage_smtp_stream_start_tls (PostageSmtpStream  *stream,
           return FALSE;
         }
     }
+}
+
+guint64
+postage_smtp_stream_get_received (PostageSmtpStream *stream)
+{
+  return stream->received;
 }
 
 gboolean
@@ -250,6 +272,7 @@ fill_buffer (PostageSmtpStream *stream,
           return FALSE;
         }
       g_byte_array_append (stream->buffer, (guint8 *) chunk, got);
+      stream->received += got;
       return TRUE;
     }
 }

@@ -22,6 +22,10 @@ PostageSmtpStream *postage_smtp_stream_connect    (const char         *host,
                                                    GCancellable       *cancellable,
                                                    GError            **error);
 void               postage_smtp_stream_free       (PostageSmtpStream  *stream);
+/* A server that trickles a byte now and then must not stretch a wait
+ * forever: between start and clear, every wait shares one deadline. */
+void               postage_smtp_stream_start_deadline (PostageSmtpStream *stream);
+void               postage_smtp_stream_clear_deadline (PostageSmtpStream *stream);
 /* NULL lets a last QUIT out after the job was cancelled. */
 void               postage_smtp_stream_set_cancellable (PostageSmtpStream *stream,
                                                         GCancellable      *cancellable);
@@ -34,6 +38,8 @@ gboolean           postage_smtp_stream_start_tls  (PostageSmtpStream  *stream,
                                                    const char         *ca_file,
                                                    const char         *fingerprint,
                                                    GError            **error);
+/* Bytes received so far (after decryption). */
+guint64            postage_smtp_stream_get_received (PostageSmtpStream *stream);
 gboolean           postage_smtp_stream_is_tls     (PostageSmtpStream  *stream);
 
 /* TRUE when bytes have arrived that nobody has read yet: after the 220 to
