@@ -183,9 +183,11 @@ _postage_address_list_parse_mailboxes (const char  *field,
       if (address == NULL || !INTERNET_ADDRESS_IS_MAILBOX (address) ||
           !postage_address_is_valid (
             internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (address))) ||
-          /* a bare entry must be only the address: "bob example.com" is not */
+          /* a bare entry must be only the address: "bob example.com" is not
+           * (GMime shows xn-- domains decoded, so either form may match) */
           (strchr (entry, '<') == NULL &&
-           strcmp (entry, internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (address))) != 0))
+           strcmp (entry, internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (address))) != 0 &&
+           strcmp (entry, internet_address_mailbox_get_idn_addr (INTERNET_ADDRESS_MAILBOX (address))) != 0))
         {
           if (field == NULL)
             g_set_error (error, POSTAGE_MAIL_ERROR, POSTAGE_MAIL_ERROR_INVALID_ADDRESS,
@@ -223,7 +225,7 @@ postage_address_list_parse (const char  *text,
       InternetAddress *address = internet_address_list_get_address (list, i);
 
       g_ptr_array_add (addresses,
-                       g_strdup (internet_address_mailbox_get_addr (
+                       g_strdup (internet_address_mailbox_get_idn_addr (
                          INTERNET_ADDRESS_MAILBOX (address))));
     }
   return addresses;

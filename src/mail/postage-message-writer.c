@@ -102,7 +102,9 @@ add_field (GMimeMessage  *message,
   if (list == NULL)
     return FALSE;
   for (int i = 0; i < internet_address_list_length (list); i++)
-    add_unique (recipients, internet_address_mailbox_get_addr (
+    /* The envelope takes the domain as A-labels (xn--…, RFC 5890), which
+     * every server accepts; only a non-ASCII local part needs SMTPUTF8. */
+    add_unique (recipients, internet_address_mailbox_get_idn_addr (
                   INTERNET_ADDRESS_MAILBOX (internet_address_list_get_address (list, i))));
   /* UTF-8 rather than GMime's "smallest charset" for encoded names. */
   for (int i = 0; i < internet_address_list_length (list); i++)
@@ -130,6 +132,17 @@ make_attachment (const char  *path,
   gsize length;
   gboolean uncertain;
 
+  /* The name goes into two MIME headers: a line break in it would start
+   * headers (or a body) of its own. */
+  if (!postage_header_value_check (_("attachment’s file name"), basename, error))
+    return NULL;
+  /* /dev/zero or a FIFO would grow memory or block forever. */
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    {
+      g_set_error (error, POSTAGE_MAIL_ERROR, POSTAGE_MAIL_ERROR_ATTACHMENT,
+                   _("The attachment %s is not a regular file."), path);
+      return NULL;
+    }
   if (!g_file_get_contents (path, &contents, &length, &local_error))
     {
       g_set_error (error, POSTAGE_MAIL_ERROR, POSTAGE_MAIL_ERROR_ATTACHMENT,

@@ -40,6 +40,21 @@ test_list (void)
 }
 
 static void
+test_idn (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) list =
+    postage_address_list_parse ("a@xn--bcher-kva.de, X <b@bücher.de>, <c@xn--bcher-kva.de>",
+                                &error);
+
+  g_assert_no_error (error);
+  /* the envelope takes A-labels, whatever was typed */
+  g_assert_cmpstr (g_ptr_array_index (list, 0), ==, "a@xn--bcher-kva.de");
+  g_assert_cmpstr (g_ptr_array_index (list, 1), ==, "b@xn--bcher-kva.de");
+  g_assert_cmpstr (g_ptr_array_index (list, 2), ==, "c@xn--bcher-kva.de");
+}
+
+static void
 test_empty (void)
 {
   g_autoptr(GError) error = NULL;
@@ -105,6 +120,7 @@ main (int    argc,
   g_test_add_func ("/postage/address/valid", test_valid);
   g_test_add_func ("/postage/address/list", test_list);
   g_test_add_func ("/postage/address/empty", test_empty);
+  g_test_add_func ("/postage/address/idn", test_idn);
   g_test_add_func ("/postage/address/malformed-named", test_malformed_named);
   g_test_add_func ("/postage/address/injection", test_injection);
   g_test_add_func ("/postage/address/header-value", test_header_value);

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <glib/gstdio.h>
 #include <gmime/gmime.h>
 #include <string.h>
 
@@ -202,6 +203,29 @@ test_refusals (void)
     }
 }
 
+static void
+test_attachment_refusals (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("postage-test-XXXXXX", NULL);
+  g_autofree char *evil = g_build_filename (dir, "b\rX-Injected: 1\r\r\n--fake.txt", NULL);
+  const char *paths[] = { evil, "/dev/zero", dir };
+
+  g_assert_true (g_file_set_contents (evil, "x", 1, NULL));
+  for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+    {
+      g_autoptr(PostageDraft) draft = make_draft ();
+      g_autoptr(GError) error = NULL;
+      g_autoptr(PostageOutgoing) outgoing = NULL;
+
+      g_ptr_array_add (draft->attachments, g_strdup (paths[i]));
+      outgoing = postage_message_build (draft, &error);
+      g_assert_null (outgoing);
+      g_assert_true (error->domain == POSTAGE_MAIL_ERROR);
+    }
+  g_unlink (evil);
+  g_rmdir (dir);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -213,5 +237,6 @@ main (int    argc,
   g_test_add_func ("/postage/message/non-ascii-round-trip", test_non_ascii_round_trip);
   g_test_add_func ("/postage/message/ascii-subject-unchanged", test_ascii_subject_unchanged);
   g_test_add_func ("/postage/message/refusals", test_refusals);
+  g_test_add_func ("/postage/message/attachment-refusals", test_attachment_refusals);
   return g_test_run ();
 }
