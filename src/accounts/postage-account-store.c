@@ -297,6 +297,30 @@ postage_account_store_save (PostageAccountStore  *self,
 }
 
 gboolean
+postage_account_store_shares_secret (PostageAccountStore *self,
+                                     PostageAccount      *account,
+                                     const char          *except_id)
+{
+  GListModel *model;
+
+  g_return_val_if_fail (POSTAGE_IS_ACCOUNT_STORE (self), FALSE);
+  g_return_val_if_fail (POSTAGE_IS_ACCOUNT (account), FALSE);
+
+  model = G_LIST_MODEL (self->accounts);
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(PostageAccount) other = g_list_model_get_item (model, i);
+
+      if (g_strcmp0 (postage_account_get_id (other), except_id) != 0 &&
+          g_strcmp0 (postage_account_get_user (other), postage_account_get_user (account)) == 0 &&
+          g_strcmp0 (postage_account_get_host (other), postage_account_get_host (account)) == 0 &&
+          postage_account_get_port (other) == postage_account_get_port (account))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+gboolean
 postage_account_store_remove (PostageAccountStore  *self,
                               const char           *id,
                               GError              **error)

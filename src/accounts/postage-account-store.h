@@ -30,6 +30,11 @@ PostageAccount      *postage_account_store_get_default (PostageAccountStore *sel
 gboolean             postage_account_store_save       (PostageAccountStore  *self,
                                                        PostageAccount       *account,
                                                        GError              **error);
+/* TRUE when an account other than @except_id signs in as the same user on
+ * the same server and port, and so shares @account's keyring entry. */
+gboolean             postage_account_store_shares_secret (PostageAccountStore *self,
+                                                          PostageAccount      *account,
+                                                          const char          *except_id);
 /* Errors: POSTAGE_ACCOUNT_ERROR_NOT_FOUND, _IO. Does not touch the keyring. */
 gboolean             postage_account_store_remove     (PostageAccountStore  *self,
                                                        const char           *id,

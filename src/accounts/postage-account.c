@@ -483,6 +483,9 @@ postage_account_validate (PostageAccount  *self,
       strpbrk (self->host, " /@") != NULL)
     return invalid (error, _("The SMTP server name is not valid. Write a host name such as "
                              "smtp.example.com."));
+  if (strchr (self->host, ':') != NULL && !g_hostname_is_ip_address (self->host))
+    return invalid (error, _("The SMTP server name must not contain a colon: put the port in "
+                             "the port field."));
   if (self->port == 0)
     return invalid (error, _("The port must be a number from 1 to 65535 (usually 587 or 465)."));
   if (self->user != NULL && has_control_chars (self->user))

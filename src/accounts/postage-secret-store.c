@@ -181,8 +181,9 @@ postage_secret_store_lookup_sync (const char    *host,
     }
   if (password == NULL)
     g_set_error (error, POSTAGE_ACCOUNT_ERROR, POSTAGE_ACCOUNT_ERROR_NO_PASSWORD,
-                 _("The keyring holds no password for %s on %s. Add the account again "
-                   "with its password."), user, host);
+                 _("No password for %s on %s was found in the keyring. If the keyring is "
+                   "locked, unlock it and try again; otherwise add the account again with "
+                   "its password."), user, host);
   return password;
 }
 

@@ -23,6 +23,7 @@
 #include "postage-cli.h"
 #include "smtp/postage-smtp-error.h"
 #include "smtp/postage-smtp-job.h"
+#include "smtp/postage-smtp-reply.h"
 
 /* A password is a line; anything longer than this on stdin is a mistake. */
 #define MAX_PASSWORD_LENGTH 4096
@@ -74,18 +75,29 @@ read_password_stdin (GError **error)
 
   while ((c = getchar ()) != EOF && c != '\n')
     {
-      if (password->len >= MAX_PASSWORD_LENGTH)
+      /* A NUL would silently cut the password short in the keyring. */
+      if (c == '\0' || password->len >= MAX_PASSWORD_LENGTH)
         {
           explicit_bzero (password->str, password->len);
           g_string_free (password, TRUE);
           g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                               _("The password on standard input is too long."));
+                               c == '\0' ? _("The password on standard input contains a NUL "
+                                              "byte.")
+                                          : _("The password on standard input is too long."));
           return NULL;
         }
       g_string_append_c (password, (char) c);
     }
   if (password->len > 0 && password->str[password->len - 1] == '\r')
     g_string_truncate (password, password->len - 1);
+  /* Empty is what a broken pipe gives: never let it replace a password. */
+  if (password->len == 0)
+    {
+      g_string_free (password, TRUE);
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                           _("No password on standard input; nothing was saved."));
+      return NULL;
+    }
   return g_string_free (password, FALSE);
 }
 
@@ -119,7 +131,7 @@ account_add (int    argc,
   g_autofree char *ca_file = NULL;
   g_autofree char *fingerprint = NULL;
   gboolean password_stdin = FALSE;
-  gint port = 0;
+  gint port = -1;
   const GOptionEntry entries[] = {
     { "email", 0, 0, G_OPTION_ARG_STRING, &email, N_("The From address"), N_("ADDRESS") },
     { "display-name", 0, 0, G_OPTION_ARG_STRING, &display_name, N_("The From name"), N_("TEXT") },
@@ -143,6 +155,8 @@ account_add (int    argc,
   g_autoptr(GError) error = NULL;
   g_autoptr(PostageAccountStore) store = NULL;
   g_autoptr(PostageAccount) account = NULL;
+  g_autoptr(PostageAccount) old = NULL;
+  g_autofree char *password = NULL;
   PostageSecurity security = POSTAGE_SECURITY_STARTTLS;
 
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
@@ -154,37 +168,71 @@ account_add (int    argc,
     return usage_error (context, _("--email and --host are required."));
   if (security_text != NULL && !postage_security_from_string (security_text, &security))
     return usage_error (context, _("--security must be starttls, tls or none."));
-  if (port < 0 || port > G_MAXUINT16)
+  if (port != -1 && (port < 1 || port > G_MAXUINT16))
     return usage_error (context, _("--port must be a number from 1 to 65535."));
+  if (!g_utf8_validate (argv[1], -1, NULL))
+    return fail (POSTAGE_EXIT_DATAERR, "%s", _("The account name must be UTF-8 text."));
 
   account = postage_account_new (argv[1]);
   postage_account_set_email (account, email);
   postage_account_set_display_name (account, display_name);
   postage_account_set_host (account, host);
   postage_account_set_security (account, security);
-  postage_account_set_port (account, port > 0 ? port : postage_security_default_port (security));
+  postage_account_set_port (account, port != -1 ? port : postage_security_default_port (security));
   postage_account_set_user (account, user);
-  postage_account_set_ca_file (account, ca_file);
+  /* Stored absolute: a later send may run from any folder. */
+  if (ca_file != NULL && *ca_file != '\0')
+    {
+      g_autofree char *absolute = g_canonicalize_filename (ca_file, NULL);
+
+      postage_account_set_ca_file (account, absolute);
+    }
   postage_account_set_fingerprint (account, fingerprint);
   if (!postage_account_validate (account, &error))
     return fail (POSTAGE_EXIT_DATAERR, "%s", error->message);
   if ((store = load_store (&error)) == NULL)
     return fail (POSTAGE_EXIT_CONFIG, "%s", error->message);
+  if (password_stdin && (password = read_password_stdin (&error)) == NULL)
+    return fail (POSTAGE_EXIT_DATAERR, "%s", error->message);
+  if (postage_account_store_lookup (store, argv[1]) != NULL)
+    old = postage_account_copy (postage_account_store_lookup (store, argv[1]));
 
-  if (password_stdin)
-    {
-      char *password = read_password_stdin (&error);
-      gboolean saved;
-
-      if (password == NULL)
-        return fail (POSTAGE_EXIT_DATAERR, "%s", error->message);
-      saved = postage_secret_store_save_sync (account, password, NULL, &error);
-      wipe_free (password);
-      if (!saved)
-        return fail (POSTAGE_EXIT_CONFIG, "%s", error->message);
-    }
+  /* The file first: if it cannot be written (disk full, name too long)
+   * the keyring is left as it was. */
   if (!postage_account_store_save (store, account, &error))
-    return fail (POSTAGE_EXIT_CONFIG, "%s", error->message);
+    {
+      wipe_free (g_steal_pointer (&password));
+      return fail (POSTAGE_EXIT_CONFIG, "%s", error->message);
+    }
+  if (password != NULL)
+    {
+      gboolean saved = postage_secret_store_save_sync (account, password, NULL, &error);
+
+      wipe_free (g_steal_pointer (&password));
+      if (!saved)
+        {
+          /* Put the account back as it was, so file and keyring agree. */
+          if (old != NULL)
+            postage_account_store_save (store, old, NULL);
+          else
+            postage_account_store_remove (store, argv[1], NULL);
+          return fail (POSTAGE_EXIT_CONFIG, "%s", error->message);
+        }
+    }
+  /* A changed server or user leaves the old entry behind unless nobody
+   * else signs in with it. */
+  if (old != NULL &&
+      (g_strcmp0 (postage_account_get_user (old), postage_account_get_user (account)) != 0 ||
+       g_strcmp0 (postage_account_get_host (old), postage_account_get_host (account)) != 0 ||
+       postage_account_get_port (old) != postage_account_get_port (account)) &&
+      !postage_account_store_shares_secret (store, old, NULL))
+    {
+      if (!postage_secret_store_clear_sync (old, NULL, &error))
+        {
+          g_printerr (_("postage: warning: %s\n"), error->message);
+          g_clear_error (&error);
+        }
+    }
   g_printerr (_("postage: account “%s” saved\n"), argv[1]);
   return POSTAGE_EXIT_OK;
 }
@@ -222,9 +270,11 @@ account_remove (const char *id)
     return fail (POSTAGE_EXIT_CONFIG, "%s", error->message);
   if ((account = postage_account_store_lookup (store, id)) == NULL)
     return fail (POSTAGE_EXIT_CONFIG, _("There is no account named “%s”."), id);
-  /* The keyring entry goes with the account; a keyring that cannot be
-   * reached must not keep the account from being removed, so only warn. */
-  if (!postage_secret_store_clear_sync (account, NULL, &error))
+  /* The keyring entry goes with the account, unless another account signs
+   * in with it; a keyring that cannot be reached must not keep the account
+   * from being removed, so only warn. */
+  if (!postage_account_store_shares_secret (store, account, id) &&
+      !postage_secret_store_clear_sync (account, NULL, &error))
     {
       g_printerr (_("postage: warning: %s\n"), error->message);
       g_clear_error (&error);
@@ -347,6 +397,13 @@ read_body_file (const char  *path,
       length = in->len;
       contents = g_string_free (in, FALSE);
     }
+  else if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    {
+      /* /dev/zero or a FIFO would grow memory or block forever. */
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                   _("%s is not a regular file."), path);
+      return NULL;
+    }
   else if (!g_file_get_contents (path, &contents, &length, error))
     return NULL;
 
@@ -413,6 +470,8 @@ send_command_run (int    argc,
     return usage_error (context, _("Unexpected argument; put recipients after --to."));
   if (body != NULL && body_file != NULL)
     return usage_error (context, _("Use either --body or --body-file, not both."));
+  if (timeout < 0 || timeout > POSTAGE_SMTP_MAX_TIMEOUT)
+    return usage_error (context, _("--timeout must be a number of seconds from 1 to 600."));
 
   if ((store = load_store (&error)) == NULL)
     return fail (POSTAGE_EXIT_CONFIG, "%s", error->message);

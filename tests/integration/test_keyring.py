@@ -3,7 +3,8 @@
 
 import os
 
-from harness import TOP, add_account, check, check_eq, files_under, main, secret_lookup
+from harness import (TOP, add_account, check, check_eq, files_under, main, postage,
+                     secret_lookup)
 
 PASSWORD = "kEyRiNg-only-4711-ünï"
 
@@ -29,6 +30,28 @@ def test():
             leaks.append(path)
     check(seen > 0, "looked at %d files under the test home" % seen)
     check_eq(leaks, [], "files under the test home holding the password")
+
+    # An empty stdin (a broken pipe) must not replace the password.
+    p = postage("account", "add", "Keyring", "--email", "someone@postage.test", "--host",
+                "localhost", "--port", "587", "--user", "someone-login", "--password-stdin",
+                stdin=b"")
+    check(p.returncode != 0, "account add refuses an empty password")
+    code, secret = secret_lookup("user", "someone-login", "server", "localhost",
+                                 "protocol", "smtp")
+    check_eq(secret.rstrip("\n"), PASSWORD, "the keyring still holds the old password")
+
+    # Two accounts signing in the same way share one entry: removing one
+    # must leave it for the other.
+    add_account("Twin", "someone@postage.test", 587, PASSWORD, user="someone-login")
+    p = postage("account", "remove", "Twin")
+    check_eq(p.returncode, 0, "account remove Twin")
+    code, secret = secret_lookup("user", "someone-login", "server", "localhost",
+                                 "protocol", "smtp")
+    check_eq(secret.rstrip("\n"), PASSWORD, "the shared password survives removing the twin")
+    p = postage("account", "remove", "Keyring")
+    code, secret = secret_lookup("user", "someone-login", "server", "localhost",
+                                 "protocol", "smtp")
+    check(code != 0, "removing the last account that used it clears the password")
 
 
 if __name__ == "__main__":
