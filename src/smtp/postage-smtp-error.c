@@ -15,6 +15,7 @@ typedef struct {
   char  *enhanced;
   char  *server_text;
   char  *fingerprint;
+  char  *certificate;
 } PostageSmtpErrorPrivate;
 
 static void
@@ -30,6 +31,7 @@ postage_smtp_error_private_copy (const PostageSmtpErrorPrivate *src,
   dest->enhanced = g_strdup (src->enhanced);
   dest->server_text = g_strdup (src->server_text);
   dest->fingerprint = g_strdup (src->fingerprint);
+  dest->certificate = g_strdup (src->certificate);
 }
 
 static void
@@ -38,6 +40,7 @@ postage_smtp_error_private_clear (PostageSmtpErrorPrivate *priv)
   g_clear_pointer (&priv->enhanced, g_free);
   g_clear_pointer (&priv->server_text, g_free);
   g_clear_pointer (&priv->fingerprint, g_free);
+  g_clear_pointer (&priv->certificate, g_free);
 }
 
 G_DEFINE_EXTENDED_ERROR (PostageSmtpError, postage_smtp_error)
@@ -120,6 +123,25 @@ postage_smtp_error_set_fingerprint (GError     *error,
   g_return_if_fail (priv != NULL);
   g_free (priv->fingerprint);
   priv->fingerprint = g_strdup (fingerprint);
+}
+
+const char *
+postage_smtp_error_get_certificate (const GError *error)
+{
+  PostageSmtpErrorPrivate *priv = get_private (error);
+
+  return priv != NULL ? priv->certificate : NULL;
+}
+
+void
+postage_smtp_error_set_certificate (GError     *error,
+                                    const char *description)
+{
+  PostageSmtpErrorPrivate *priv = get_private (error);
+
+  g_return_if_fail (priv != NULL);
+  g_free (priv->certificate);
+  priv->certificate = g_strdup (description);
 }
 
 gboolean

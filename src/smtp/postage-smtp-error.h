@@ -55,6 +55,11 @@ const char *postage_smtp_error_get_server_text     (const GError *error);
 const char *postage_smtp_error_get_fingerprint     (const GError *error);
 void        postage_smtp_error_set_fingerprint     (GError      *error,
                                                     const char  *fingerprint);
+/* For a certificate problem: the certificate for a person to judge, one
+ * "Label: value" a line (subject, issuer, validity, SHA-256), or NULL. */
+const char *postage_smtp_error_get_certificate     (const GError *error);
+void        postage_smtp_error_set_certificate     (GError      *error,
+                                                    const char  *description);
 
 /* TRUE when trying again later may work (4xx, network, timeout): the
  * "temporary failure" of sendmail's exit code 75. */

@@ -30,6 +30,7 @@ struct _PostageSmtpTls
   char                            *host;
   char                            *pinned;      /* trusted fingerprint, or NULL */
   char                            *seen;        /* the peer's, when pinning failed */
+  char                            *seen_description;
 };
 
 /* MSG_NOSIGNAL: a server that resets the connection must not kill us with
@@ -72,6 +73,9 @@ handshake_failed (GError    **error,
 }
 
 static char *dup_fingerprint (gnutls_x509_crt_t crt);
+static char *dup_certificate_names (gnutls_x509_crt_t crt);
+static char *describe_certificate (gnutls_x509_crt_t crt, const char *names,
+                                   const char *fingerprint);
 
 /* With a pinned fingerprint, exactly that certificate is trusted: chain and
  * name do not matter, a different certificate always fails (never a silent
@@ -90,8 +94,12 @@ verify_pinned_cb (gnutls_session_t session)
     return -1;
   if (gnutls_x509_crt_import (crt, &peers[0], GNUTLS_X509_FMT_DER) == 0)
     {
+      g_autofree char *names = dup_certificate_names (crt);
+
       g_free (tls->seen);
       tls->seen = dup_fingerprint (crt);
+      g_free (tls->seen_description);
+      tls->seen_description = describe_certificate (crt, names, tls->seen);
       match = tls->seen != NULL && g_ascii_strcasecmp (tls->seen, tls->pinned) == 0;
     }
   gnutls_x509_crt_deinit (crt);
@@ -168,6 +176,7 @@ postage_smtp_tls_free (PostageSmtpTls *tls)
   g_free (tls->host);
   g_free (tls->pinned);
   g_free (tls->seen);
+  g_free (tls->seen_description);
   g_free (tls);
 }
 
@@ -226,6 +235,46 @@ dup_fingerprint (gnutls_x509_crt_t crt)
   return g_string_free (out, FALSE);
 }
 
+static char *
+dup_dn (gnutls_x509_crt_t crt,
+        gboolean          issuer)
+{
+  gnutls_datum_t dn = { NULL, 0 };
+  char *text;
+
+  if ((issuer ? gnutls_x509_crt_get_issuer_dn3 (crt, &dn, 0)
+              : gnutls_x509_crt_get_dn3 (crt, &dn, 0)) < 0)
+    return g_strdup ("?");
+  text = g_utf8_make_valid ((const char *) dn.data, dn.size);
+  gnutls_free (dn.data);
+  return text;
+}
+
+static char *
+dup_time (time_t when)
+{
+  g_autoptr(GDateTime) time = g_date_time_new_from_unix_utc (when);
+
+  return time != NULL ? g_date_time_format (time, "%Y-%m-%d %H:%M UTC") : g_strdup ("?");
+}
+
+/* What a person needs to decide whether to trust a certificate. */
+static char *
+describe_certificate (gnutls_x509_crt_t crt,
+                      const char       *names,
+                      const char       *fingerprint)
+{
+  g_autofree char *subject = dup_dn (crt, FALSE);
+  g_autofree char *issuer = dup_dn (crt, TRUE);
+  g_autofree char *from = dup_time (gnutls_x509_crt_get_activation_time (crt));
+  g_autofree char *until = dup_time (gnutls_x509_crt_get_expiration_time (crt));
+
+  return g_strdup_printf (_("Subject: %s\nNames: %s\nIssuer: %s\nValid from: %s\n"
+                            "Valid until: %s\nSHA-256: %s"),
+                          subject, names != NULL ? names : "", issuer, from, until,
+                          fingerprint != NULL ? fingerprint : "?");
+}
+
 static gboolean
 is_self_signed (gnutls_x509_crt_t crt)
 {
@@ -243,6 +292,7 @@ certificate_failed (PostageSmtpTls *tls,
   g_autofree char *names = NULL;
   g_autofree char *fingerprint = NULL;
   g_autofree char *reason = NULL;
+  g_autofree char *description = NULL;
   gboolean name_reason = FALSE;
 
   peers = gnutls_certificate_get_peers (tls->session, &n_peers);
@@ -251,6 +301,7 @@ certificate_failed (PostageSmtpTls *tls,
     {
       names = dup_certificate_names (crt);
       fingerprint = dup_fingerprint (crt);
+      description = describe_certificate (crt, names, fingerprint);
     }
 
   if (status & GNUTLS_CERT_EXPIRED)
@@ -295,6 +346,8 @@ certificate_failed (PostageSmtpTls *tls,
                           reason, fingerprint != NULL ? fingerprint : "?");
   if (error != NULL && *error != NULL && fingerprint != NULL)
     postage_smtp_error_set_fingerprint (*error, fingerprint);
+  if (error != NULL && *error != NULL && description != NULL)
+    postage_smtp_error_set_certificate (*error, description);
   if (crt != NULL)
     gnutls_x509_crt_deinit (crt);
   return FALSE;
@@ -329,6 +382,8 @@ postage_smtp_tls_handshake (PostageSmtpTls  *tls,
                               tls->pinned, tls->seen != NULL ? tls->seen : "?");
       if (error != NULL && *error != NULL && tls->seen != NULL)
         postage_smtp_error_set_fingerprint (*error, tls->seen);
+      if (error != NULL && *error != NULL && tls->seen_description != NULL)
+        postage_smtp_error_set_certificate (*error, tls->seen_description);
       return FALSE;
     }
   /* A peer that hangs up mid-handshake dropped the connection; that is the
