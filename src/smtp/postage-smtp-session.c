@@ -738,9 +738,13 @@ envelope (Session  *s,
       set_awaiting (s, g_ptr_array_index (lines, i));
       if ((reply = read_reply (s, error)) == NULL)
         return FALSE;
-      if (reply->code == 421)
-        return fail_with_reply (error, reply, POSTAGE_SMTP_ERROR_TRANSIENT,
-                                _("The server is closing the connection."));
+      /* 221 is a 2xx, but it means "closing", not "accepted". */
+      if (reply->code == 421 || reply->code == 221)
+        {
+          s->can_quit = FALSE;
+          return fail_with_reply (error, reply, POSTAGE_SMTP_ERROR_TRANSIENT,
+                                  _("The server is closing the connection. Try again later."));
+        }
       if (i == 0)
         {
           mail_reply = g_steal_pointer (&reply);
