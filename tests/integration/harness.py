@@ -28,6 +28,21 @@ class TestFailed(Exception):
     pass
 
 
+def read_spool(spool):
+    """[(message bytes, envelope dict)] from NNNN.eml + NNNN.json pairs, in order."""
+    if not os.path.isdir(spool):
+        return []
+    out = []
+    for name in sorted(os.listdir(spool)):
+        if name.endswith(".json"):
+            stem = os.path.join(spool, name[:-5])
+            with open(stem + ".eml", "rb") as f:
+                eml = f.read()
+            with open(stem + ".json") as f:
+                out.append((eml, json.load(f)))
+    return out
+
+
 def check(cond, what):
     if not cond:
         raise TestFailed(what)
@@ -105,17 +120,7 @@ class Server:
 
     def messages(self):
         """[(eml bytes, envelope dict)] in arrival order."""
-        if not os.path.isdir(self.spool):
-            return []
-        out = []
-        for name in sorted(os.listdir(self.spool)):
-            if name.endswith(".json"):
-                stem = os.path.join(self.spool, name[:-5])
-                with open(stem + ".eml", "rb") as f:
-                    eml = f.read()
-                with open(stem + ".json") as f:
-                    out.append((eml, json.load(f)))
-        return out
+        return read_spool(self.spool)
 
     def stop(self):
         if self.proc.poll() is None:

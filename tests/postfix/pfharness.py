@@ -44,7 +44,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.environ["POSTAGE_SOURCE_ROOT"], "tests", "integration"))
 
-from harness import TOP, TestFailed, certs, check  # noqa: E402
+from harness import TOP, TestFailed, certs, check, read_spool  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PACKAGES = "postfix sasl2-bin libsasl2-modules"
@@ -410,15 +410,7 @@ class Postfix:
 
     def messages(self):
         """[(message bytes, envelope dict)], one per delivered recipient."""
-        out = []
-        for name in sorted(os.listdir(self.spool)):
-            if name.endswith(".json"):
-                stem = os.path.join(self.spool, name[:-5])
-                with open(stem + ".eml", "rb") as f:
-                    eml = f.read()
-                with open(stem + ".json") as f:
-                    out.append((eml, json.load(f)))
-        return out
+        return read_spool(self.spool)
 
     def wait_for_delivery(self, count, bound=60):
         """Polls (with a bound) until `count` deliveries exist and the queue is empty."""
