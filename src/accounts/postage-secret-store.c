@@ -147,6 +147,41 @@ postage_secret_store_save_finish (GAsyncResult  *result,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+/* An smtp entry for user@server with no port (as `secret-tool store` makes
+ * them) matches any port; one made for another port is another account's
+ * and must never be used here. */
+static char *
+lookup_portless (const char    *host,
+                 guint16        port,
+                 const char    *user,
+                 GCancellable  *cancellable,
+                 GError       **error)
+{
+  g_autofree char *wanted = g_strdup_printf ("%u", port);
+  GList *items;
+  char *password = NULL;
+
+  items = secret_password_search_sync (&network_schema,
+                                       SECRET_SEARCH_ALL | SECRET_SEARCH_UNLOCK,
+                                       cancellable, error, "user", user, "server", host,
+                                       "protocol", PROTOCOL, NULL);
+  for (GList *l = items; l != NULL && password == NULL; l = l->next)
+    {
+      g_autoptr(GHashTable) attributes = secret_retrievable_get_attributes (l->data);
+      const char *item_port = g_hash_table_lookup (attributes, "port");
+      SecretValue *value;
+
+      if (item_port != NULL && g_strcmp0 (item_port, wanted) != 0)
+        continue;
+      value = secret_retrievable_retrieve_secret_sync (l->data, cancellable, error);
+      if (value == NULL)
+        break;
+      password = secret_value_unref_to_password (value, NULL);
+    }
+  g_list_free_full (items, g_object_unref);
+  return password;
+}
+
 char *
 postage_secret_store_lookup_sync (const char    *host,
                                   guint16        port,
@@ -166,10 +201,7 @@ postage_secret_store_lookup_sync (const char    *host,
                                                       "protocol", PROTOCOL, "port", (int) port,
                                                       NULL);
   if (password == NULL && local_error == NULL)
-    password = secret_password_lookup_nonpageable_sync (&network_schema, cancellable,
-                                                        &local_error, "user", user,
-                                                        "server", host, "protocol", PROTOCOL,
-                                                        NULL);
+    password = lookup_portless (host, port, user, cancellable, &local_error);
   if (password == NULL && local_error == NULL)
     password = secret_password_lookup_nonpageable_sync (&msmtp_schema, cancellable, &local_error,
                                                         "host", host, "service", PROTOCOL,

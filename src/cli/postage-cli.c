@@ -17,6 +17,9 @@
 #include <unistd.h>
 
 #include "accounts/postage-account-store.h"
+#include "accounts/postage-discovery.h"
+#include "accounts/postage-msmtp-import.h"
+#include "accounts/postage-providers.h"
 #include "accounts/postage-secret-store.h"
 #include "mail/postage-mail-error.h"
 #include "mail/postage-message-writer.h"
@@ -32,9 +35,17 @@ typedef struct {
   GMainLoop    *loop;
   GCancellable *cancellable;
   gboolean      verbose;
+  gboolean      verifying;  /* no message: "done" means signed in */
   char         *result;
   GError       *error;
 } SendState;
+
+typedef struct {
+  GMainLoop              *loop;
+  GCancellable           *cancellable;
+  PostageDiscoveryResult *result;
+  GError                 *error;
+} DiscoverState;
 
 static int
 usage_error (GOptionContext *context,
@@ -119,6 +130,99 @@ load_store (GError **error)
   return g_steal_pointer (&store);
 }
 
+static void
+discover_done_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  DiscoverState *state = user_data;
+
+  state->result = postage_discovery_lookup_finish (result, &state->error);
+  g_main_loop_quit (state->loop);
+}
+
+static gboolean
+discover_interrupt_cb (gpointer user_data)
+{
+  DiscoverState *state = user_data;
+
+  g_cancellable_cancel (state->cancellable);
+  return G_SOURCE_CONTINUE;
+}
+
+/* The same discovery as the setup wizard: provider list, SRV, MX, guess. */
+static PostageDiscoveryResult *
+discover (const char        *email,
+          PostageProviders  *providers,
+          GError           **error)
+{
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  DiscoverState state = { loop, cancellable, NULL, NULL };
+  guint sigint_id = g_unix_signal_add (SIGINT, discover_interrupt_cb, &state);
+
+  postage_discovery_lookup_async (email, providers, NULL, cancellable, discover_done_cb, &state);
+  g_main_loop_run (loop);
+  g_source_remove (sigint_id);
+  if (state.error != NULL)
+    g_propagate_error (error, state.error);
+  return state.result;
+}
+
+/* Says what was found and where from: DNS answers can be forged, so the
+ * person should see them before a password is sent. */
+static void
+report_discovery (const char                   *email,
+                  const PostageDiscoveryResult *found)
+{
+  const PostageProvider *provider = found->provider;
+
+  switch (found->source)
+    {
+    case POSTAGE_DISCOVERY_PROVIDER:
+      /* Translators: an email address, then a provider such as “iCloud Mail” */
+      g_printerr (_("postage: %s belongs to %s: using the settings from Postage’s provider "
+                    "list\n"), email, provider->name);
+      break;
+    case POSTAGE_DISCOVERY_SRV:
+      g_printerr (_("postage: found in the DNS SRV records of the domain of %s (check them: DNS "
+                    "answers can be forged)\n"), email);
+      break;
+    case POSTAGE_DISCOVERY_MX:
+      /* Translators: an email address, then a provider such as “Gmail” */
+      g_printerr (_("postage: the mail of %s is handled by %s (the domain’s MX records): using "
+                    "its settings\n"), email, provider->name);
+      break;
+    case POSTAGE_DISCOVERY_GUESS:
+    default:
+      g_printerr (_("postage: no settings were found for %s; this is a guess, check it\n"),
+                  email);
+      break;
+    }
+  /* Translators: host, port, security mode (starttls/tls), then a user name */
+  g_printerr (_("postage: server %s port %u (%s), sign-in name %s\n"), found->host, found->port,
+              postage_security_to_string (found->security), found->user);
+}
+
+/* The app-specific password and the steps to make one, in a terminal. */
+static void
+report_provider_steps (const PostageProvider *provider)
+{
+  if (provider->app_password)
+    /* Translators: a provider such as “iCloud Mail” */
+    g_printerr (_("postage: %s needs an app-specific password: your usual password will not "
+                  "work.\n"), provider->name);
+  if (provider->app_password_url != NULL)
+    g_printerr (provider->app_password ? _("postage: create one at %s\n")
+                                       : _("postage: see %s\n"), provider->app_password_url);
+  for (guint i = 0; provider->steps != NULL && provider->steps[i] != NULL; i++)
+    g_printerr ("postage:   %u. %s\n", i + 1, provider->steps[i]);
+  if (provider->pin_certificate)
+    g_printerr ("%s\n", _("postage: this server uses its own certificate: run postage account "
+                          "verify NAME, compare the fingerprint it shows with the one the "
+                          "program shows, then add the account again with --fingerprint."));
+}
+
 static int
 account_add (int    argc,
              char **argv)
@@ -135,7 +239,8 @@ account_add (int    argc,
   const GOptionEntry entries[] = {
     { "email", 0, 0, G_OPTION_ARG_STRING, &email, N_("The From address"), N_("ADDRESS") },
     { "display-name", 0, 0, G_OPTION_ARG_STRING, &display_name, N_("The From name"), N_("TEXT") },
-    { "host", 0, 0, G_OPTION_ARG_STRING, &host, N_("The SMTP server"), N_("HOST") },
+    { "host", 0, 0, G_OPTION_ARG_STRING, &host,
+      N_("The SMTP server (default: found from the address)"), N_("HOST") },
     { "port", 0, 0, G_OPTION_ARG_INT, &port, N_("The port (587 for STARTTLS, 465 for TLS)"),
       N_("N") },
     { "security", 0, 0, G_OPTION_ARG_STRING, &security_text,
@@ -163,15 +268,43 @@ account_add (int    argc,
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return usage_error (context, error->message);
   if (argc != 2)
-    return usage_error (context, _("Name the account: postage account add NAME --email … --host …"));
-  if (email == NULL || host == NULL)
-    return usage_error (context, _("--email and --host are required."));
+    return usage_error (context, _("Name the account: postage account add NAME --email …"));
+  if (email == NULL)
+    return usage_error (context, _("--email is required."));
   if (security_text != NULL && !postage_security_from_string (security_text, &security))
     return usage_error (context, _("--security must be starttls, tls or none."));
   if (port != -1 && (port < 1 || port > G_MAXUINT16))
     return usage_error (context, _("--port must be a number from 1 to 65535."));
   if (!g_utf8_validate (argv[1], -1, NULL))
     return fail (POSTAGE_EXIT_DATAERR, "%s", _("The account name must be UTF-8 text."));
+
+  /* Without --host, the settings are discovered; every option given
+   * explicitly still wins over what was found. */
+  if (host == NULL)
+    {
+      g_autoptr(PostageProviders) providers = postage_providers_load_default (&error);
+      g_autoptr(PostageDiscoveryResult) found = NULL;
+
+      if (providers == NULL)
+        return fail (POSTAGE_EXIT_SOFTWARE, _("Postage’s provider list could not be read: %s"),
+                     error->message);
+      if ((found = discover (email, providers, &error)) == NULL)
+        return fail (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+                     ? POSTAGE_EXIT_TEMPFAIL : POSTAGE_EXIT_DATAERR, "%s", error->message);
+      report_discovery (email, found);
+      if (found->provider != NULL && found->provider->no_password_login != NULL)
+        return fail (POSTAGE_EXIT_CONFIG, "%s", found->provider->no_password_login);
+      if (found->provider != NULL)
+        report_provider_steps (found->provider);
+      host = g_strdup (found->host);
+      if (port == -1 && (security_text == NULL || security == found->security))
+        port = found->port;
+      if (security_text == NULL)
+        security = found->security;
+      /* Stored only when it differs: an unset user follows the address. */
+      if (user == NULL && g_strcmp0 (found->user, email) != 0)
+        user = g_strdup (found->user);
+    }
 
   account = postage_account_new (argv[1]);
   postage_account_set_email (account, email);
@@ -285,6 +418,9 @@ account_remove (const char *id)
   return POSTAGE_EXIT_OK;
 }
 
+static int account_verify (int argc, char **argv);
+static int account_import_msmtp (int argc, char **argv);
+
 static int
 account_command (int    argc,
                  char **argv)
@@ -295,9 +431,17 @@ account_command (int    argc,
     return account_list ();
   if (argc == 4 && strcmp (argv[2], "remove") == 0)
     return account_remove (argv[3]);
-  g_printerr ("%s\n", _("Usage: postage account add NAME --email ADDRESS --host HOST [OPTION…]\n"
+  if (argc >= 3 && strcmp (argv[2], "verify") == 0)
+    return account_verify (argc - 2, argv + 2);
+  if (argc >= 3 && strcmp (argv[2], "import-msmtp") == 0)
+    return account_import_msmtp (argc - 2, argv + 2);
+  g_printerr ("%s\n", _("Usage: postage account add NAME --email ADDRESS [--host HOST] "
+                        "[OPTION…]\n"
                         "       postage account list\n"
-                        "       postage account remove NAME"));
+                        "       postage account remove NAME\n"
+                        "       postage account verify NAME [--timeout SECONDS]\n"
+                        "       postage account import-msmtp [--file PATH] [--dry-run] "
+                        "[--replace]"));
   return POSTAGE_EXIT_USAGE;
 }
 
@@ -324,8 +468,12 @@ send_event_cb (const PostageSmtpEvent *event,
   switch (event->kind)
     {
     case POSTAGE_SMTP_EVENT_PHASE:
-      g_printerr (event->phase == POSTAGE_SMTP_PHASE_DONE ? "postage: %s\n" : "postage: %s…\n",
-                  phase_text (event->phase));
+      if (event->phase == POSTAGE_SMTP_PHASE_DONE && state->verifying)
+        g_printerr ("%s\n", _("postage: signed in; nothing was sent"));
+      else
+        g_printerr (event->phase == POSTAGE_SMTP_PHASE_DONE ? "postage: %s\n"
+                                                            : "postage: %s…\n",
+                    phase_text (event->phase));
       break;
     case POSTAGE_SMTP_EVENT_PROGRESS:
       if (state->verbose)
@@ -417,6 +565,33 @@ read_body_file (const char  *path,
   return g_steal_pointer (&contents);
 }
 
+/* Runs @job to its end on a loop here; Ctrl-C or SIGTERM cancel it cleanly
+ * (QUIT is still sent). Fills state->result or state->error. */
+static void
+run_job (PostageSmtpJob *job,
+         SendState      *state)
+{
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  guint sigint_id;
+  guint sigterm_id;
+
+  state->loop = loop;
+  state->cancellable = cancellable;
+  sigint_id = g_unix_signal_add (SIGINT, interrupt_cb, state);
+  sigterm_id = g_unix_signal_add (SIGTERM, interrupt_cb, state);
+  postage_smtp_job_run_async (job, cancellable, send_event_cb, state, NULL, send_done_cb, state);
+  g_main_loop_run (loop);
+  g_source_remove (sigint_id);
+  g_source_remove (sigterm_id);
+  /* Events queued before the result are already dispatched; drain any
+   * stragglers so no callback outlives `state`. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  state->loop = NULL;
+  state->cancellable = NULL;
+}
+
 static int
 send_command_run (int    argc,
                   char **argv)
@@ -455,12 +630,8 @@ send_command_run (int    argc,
   g_autoptr(PostageDraft) draft = postage_draft_new ();
   g_autoptr(PostageOutgoing) outgoing = NULL;
   g_autoptr(PostageSmtpJob) job = NULL;
-  g_autoptr(GMainLoop) loop = NULL;
-  g_autoptr(GCancellable) cancellable = NULL;
   PostageAccount *account;
   SendState state = { 0 };
-  guint sigint_id;
-  guint sigterm_id;
   int code;
 
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
@@ -506,23 +677,10 @@ send_command_run (int    argc,
   if (timeout > 0)
     postage_smtp_job_set_timeout (job, timeout);
 
-  loop = g_main_loop_new (NULL, FALSE);
-  cancellable = g_cancellable_new ();
-  state.loop = loop;
-  state.cancellable = cancellable;
   state.verbose = verbose;
-  sigint_id = g_unix_signal_add (SIGINT, interrupt_cb, &state);
-  sigterm_id = g_unix_signal_add (SIGTERM, interrupt_cb, &state);
   g_printerr (_("postage: sending to %s port %u as %s\n"), postage_account_get_host (account),
               postage_account_get_port (account), postage_account_get_id (account));
-  postage_smtp_job_run_async (job, cancellable, send_event_cb, &state, NULL, send_done_cb, &state);
-  g_main_loop_run (loop);
-  g_source_remove (sigint_id);
-  g_source_remove (sigterm_id);
-  /* Events queued before the result are already dispatched; drain any
-   * stragglers so no callback outlives `state`. */
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
+  run_job (job, &state);
 
   if (state.result != NULL)
     {
@@ -533,6 +691,193 @@ send_command_run (int    argc,
   code = exit_code_for (state.error);
   g_printerr (_("postage: not sent: %s\n"), state.error->message);
   g_clear_error (&state.error);
+  return code;
+}
+
+/* A job with no message: connect, TLS, EHLO, AUTH, QUIT. Exit 0 only when
+ * the server accepted the sign-in; the same codes as send otherwise. */
+static int
+account_verify (int    argc,
+                char **argv)
+{
+  gint timeout = 0;
+  gboolean verbose = FALSE;
+  const GOptionEntry entries[] = {
+    { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout,
+      N_("Seconds to wait for the server at each step"), N_("SECONDS") },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, N_("Show progress in detail"), NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context =
+    g_option_context_new (N_("NAME — sign in to the server without sending anything"));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PostageAccountStore) store = NULL;
+  g_autoptr(PostageSmtpJob) job = NULL;
+  PostageAccount *account;
+  SendState state = { 0 };
+  int code;
+
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error (context, error->message);
+  if (argc != 2)
+    return usage_error (context, _("Name the account: postage account verify NAME"));
+  if (timeout < 0 || timeout > POSTAGE_SMTP_MAX_TIMEOUT)
+    return usage_error (context, _("--timeout must be a number of seconds from 1 to 600."));
+  if ((store = load_store (&error)) == NULL)
+    return fail (POSTAGE_EXIT_CONFIG, "%s", error->message);
+  if ((account = postage_account_store_lookup (store, argv[1])) == NULL)
+    return fail (POSTAGE_EXIT_CONFIG, _("There is no account named “%s”. See postage account "
+                                        "list."), argv[1]);
+  if (!postage_account_validate (account, &error))
+    return fail (POSTAGE_EXIT_DATAERR, "%s", error->message);
+
+  job = postage_smtp_job_new (account);
+  if (timeout > 0)
+    postage_smtp_job_set_timeout (job, timeout);
+  state.verbose = verbose;
+  state.verifying = TRUE;
+  /* Translators: host, port, then the account name */
+  g_printerr (_("postage: verifying %s port %u for %s\n"), postage_account_get_host (account),
+              postage_account_get_port (account), postage_account_get_id (account));
+  run_job (job, &state);
+
+  if (state.result != NULL)
+    {
+      g_print ("%s\n", state.result);
+      g_free (state.result);
+      g_printerr (_("postage: account “%s” works: the server accepted the sign-in\n"), argv[1]);
+      return POSTAGE_EXIT_OK;
+    }
+  code = exit_code_for (state.error);
+  g_printerr (_("postage: verification failed: %s\n"), state.error->message);
+  g_clear_error (&state.error);
+  return code;
+}
+
+/* What the keyring holds for @account, in one line for people. msmtp's own
+ * entry counts: postage_secret_store_lookup_sync() looks there too. */
+static void
+report_keyring (PostageAccount *account)
+{
+  g_autoptr(GError) error = NULL;
+  const char *user = postage_account_get_user (account);
+  char *password;
+
+  if (*user == '\0')
+    {
+      g_printerr ("%s\n", _("postage:   it signs in without a password"));
+      return;
+    }
+  password = postage_secret_store_lookup_sync (postage_account_get_host (account),
+                                               postage_account_get_port (account), user,
+                                               NULL, &error);
+  if (password != NULL)
+    {
+      postage_secret_free (password);
+      g_printerr ("%s\n", _("postage:   its password is in the keyring"));
+    }
+  else if (g_error_matches (error, POSTAGE_ACCOUNT_ERROR, POSTAGE_ACCOUNT_ERROR_NO_PASSWORD))
+    /* Translators: the placeholders make a secret-tool command line:
+     * the server, then the user name; keep "host", "service smtp" and "user" */
+    g_printerr (_("postage:   no password in the keyring yet; store it (msmtp finds it "
+                  "too) with: secret-tool store --label=msmtp host %s service smtp user %s\n"),
+                postage_account_get_host (account), user);
+  else
+    g_printerr (_("postage:   the keyring could not be asked: %s\n"), error->message);
+}
+
+static int
+account_import_msmtp (int    argc,
+                      char **argv)
+{
+  g_autofree char *file = NULL;
+  gboolean dry_run = FALSE;
+  gboolean replace = FALSE;
+  const GOptionEntry entries[] = {
+    { "file", 0, 0, G_OPTION_ARG_FILENAME, &file,
+      N_("Read this msmtp configuration (default: $XDG_CONFIG_HOME/msmtp/config or "
+         "~/.msmtprc)"), N_("FILE") },
+    { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run,
+      N_("Show what would be imported, change nothing"), NULL },
+    { "replace", 0, 0, G_OPTION_ARG_NONE, &replace,
+      N_("Replace accounts that have the same name"), NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context =
+    g_option_context_new (N_("— import the accounts of msmtp"));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PostageAccountStore) store = NULL;
+  g_autoptr(GPtrArray) items = NULL;
+  guint imported = 0;
+  int code = POSTAGE_EXIT_OK;
+
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error (context, error->message);
+  if (argc != 1)
+    return usage_error (context, _("Unexpected argument; name the file with --file."));
+  if (file == NULL && (file = postage_msmtp_find_config ()) == NULL)
+    return fail (POSTAGE_EXIT_CONFIG, "%s", _("No msmtp configuration was found "
+                                             "($XDG_CONFIG_HOME/msmtp/config or ~/.msmtprc)."));
+  /* Parsing only: nothing in the file is ever run. */
+  if ((items = postage_msmtp_import_read_full (file, &error)) == NULL)
+    return fail (g_error_matches (error, POSTAGE_ACCOUNT_ERROR, POSTAGE_ACCOUNT_ERROR_INVALID)
+                 ? POSTAGE_EXIT_DATAERR : POSTAGE_EXIT_CONFIG, "%s", error->message);
+  if ((store = load_store (&error)) == NULL)
+    return fail (POSTAGE_EXIT_CONFIG, "%s", error->message);
+
+  g_printerr (_("postage: reading %s\n"), file);
+  for (guint i = 0; i < items->len; i++)
+    {
+      PostageMsmtpAccount *item = g_ptr_array_index (items, i);
+      PostageAccount *account = item->account;
+      const char *id = postage_account_get_id (account);
+
+      if (item->problem != NULL)
+        {
+          g_printerr (_("postage: “%s” not imported: %s\n"), id, item->problem);
+          continue;
+        }
+      if (postage_account_store_lookup (store, id) != NULL && !replace)
+        {
+          g_printerr (_("postage: “%s” not imported: an account with that name exists (use "
+                        "--replace)\n"), id);
+          continue;
+        }
+      if (dry_run)
+        /* Translators: account name, host, port, security mode */
+        g_printerr (_("postage: “%s” would be imported: %s port %u (%s)\n"), id,
+                    postage_account_get_host (account), postage_account_get_port (account),
+                    postage_security_to_string (postage_account_get_security (account)));
+      else if (!postage_account_store_save (store, account, &error))
+        {
+          g_printerr (_("postage: “%s” not imported: %s\n"), id, error->message);
+          g_clear_error (&error);
+          code = POSTAGE_EXIT_CONFIG;
+          continue;
+        }
+      else
+        {
+          /* Translators: account name, host, port, security mode */
+          g_printerr (_("postage: “%s” imported: %s port %u (%s)\n"), id,
+                      postage_account_get_host (account), postage_account_get_port (account),
+                      postage_security_to_string (postage_account_get_security (account)));
+          imported++;
+        }
+      if (item->had_passwordeval)
+        g_printerr ("%s\n", _("postage:   its passwordeval command was NOT run and is not "
+                              "used: Postage reads the password from the keyring"));
+      if (item->had_password)
+        g_printerr ("%s\n", _("postage:   its password line was NOT used or copied: keep "
+                              "passwords in the keyring, not in the file"));
+      report_keyring (account);
+    }
+  if (dry_run)
+    g_printerr ("%s\n", _("postage: nothing was changed (--dry-run)"));
+  else
+    g_printerr (g_dngettext (GETTEXT_PACKAGE, "postage: %u account imported\n",
+                             "postage: %u accounts imported\n", imported), imported);
   return code;
 }
 

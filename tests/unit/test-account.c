@@ -142,6 +142,25 @@ test_keyring (void)
   g_assert_cmpstr (password, ==, "s3cret pass");
   postage_secret_free (password);
 
+  /* another port is another account's entry, never a fallback */
+  password = postage_secret_store_lookup_sync ("smtp.example.test", 465, "you@example.test",
+                                               NULL, &error);
+  g_assert_null (password);
+  g_assert_error (error, POSTAGE_ACCOUNT_ERROR, POSTAGE_ACCOUNT_ERROR_NO_PASSWORD);
+  g_clear_error (&error);
+
+  /* an entry without a port, as `secret-tool store` makes it, fits any port */
+  g_assert_true (g_spawn_command_line_sync ("sh -c 'printf portless | secret-tool store "
+                                            "--label=t user you@example.test server "
+                                            "other.example.test protocol smtp'",
+                                            NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  password = postage_secret_store_lookup_sync ("other.example.test", 2525, "you@example.test",
+                                               NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (password, ==, "portless");
+  postage_secret_free (password);
+
   g_assert_true (postage_secret_store_clear_sync (account, NULL, &error));
   password = postage_secret_store_lookup_sync ("smtp.example.test", 587, "you@example.test",
                                                NULL, &error);
