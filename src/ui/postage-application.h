@@ -7,6 +7,7 @@
 #include <adwaita.h>
 
 #include "accounts/postage-account-store.h"
+#include "postage-session-passwords.h"
 
 G_BEGIN_DECLS
 
@@ -15,5 +16,7 @@ G_DECLARE_FINAL_TYPE (PostageApplication, postage_application, POSTAGE, APPLICAT
 
 PostageApplication  *postage_application_new               (void);
 PostageAccountStore *postage_application_get_account_store (PostageApplication *self);
+/* Passwords typed for this session only; wiped when the application quits. */
+PostageSessionPasswords *postage_application_get_session_passwords (PostageApplication *self);
 
 G_END_DECLS

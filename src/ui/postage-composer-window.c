@@ -21,6 +21,7 @@
 #include "smtp/postage-smtp-error.h"
 #include "smtp/postage-smtp-job.h"
 
+#include "postage-account-wizard.h"
 #include "postage-composer-window.h"
 #include "postage-ui-private.h"
 
@@ -35,6 +36,7 @@ struct _PostageComposerWindow
   GtkLabel             *error_label;
   GtkLabel             *error_server_label;
   GtkLabel             *error_hint_label;
+  GtkButton            *error_action_button;
   GtkDropDown          *from_dropdown;
   GtkEntry             *to_entry;
   GtkToggleButton      *cc_bcc_toggle;
@@ -56,6 +58,8 @@ struct _PostageComposerWindow
 
   /* owned */
   PostageAccountStore  *store;
+  PostageSessionPasswords *passwords;
+  GSettings            *settings;    /* NULL when the schema is not installed */
   GCancellable         *cancellable; /* non-NULL while a job runs */
   GtkTextMark          *transcript_end;
 
@@ -67,6 +71,7 @@ struct _PostageComposerWindow
 enum {
   PROP_0,
   PROP_STORE,
+  PROP_SESSION_PASSWORDS,
   PROP_SENDING,
   N_PROPS
 };
@@ -263,6 +268,9 @@ error_hint (const GError *error)
     return _("Your message is still here. Try sending it again later.");
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
     return _("Your message is still here. Try sending it again later.");
+  if (g_error_matches (error, POSTAGE_ACCOUNT_ERROR, POSTAGE_ACCOUNT_ERROR_NO_KEYRING))
+    return _("You can type the password for this session only: Postage keeps it in memory "
+             "until it quits and never writes it anywhere.");
 
   return NULL;
 }
@@ -297,6 +305,23 @@ show_error (PostageComposerWindow *self,
 
   gtk_label_set_text (self->error_hint_label, hint != NULL ? hint : "");
   gtk_widget_set_visible (GTK_WIDGET (self->error_hint_label), hint != NULL);
+
+  /* A password that stopped working, or none to be had: ask for one. */
+  if (g_error_matches (error, POSTAGE_SMTP_ERROR, POSTAGE_SMTP_ERROR_AUTH_FAILED))
+    {
+      gtk_button_set_label (self->error_action_button, _("Enter New _Password…"));
+      gtk_widget_set_visible (GTK_WIDGET (self->error_action_button), TRUE);
+    }
+  else if (g_error_matches (error, POSTAGE_ACCOUNT_ERROR, POSTAGE_ACCOUNT_ERROR_NO_KEYRING) ||
+           g_error_matches (error, POSTAGE_ACCOUNT_ERROR, POSTAGE_ACCOUNT_ERROR_NO_PASSWORD))
+    {
+      gtk_button_set_label (self->error_action_button, _("Enter _Password…"));
+      gtk_widget_set_visible (GTK_WIDGET (self->error_action_button), TRUE);
+    }
+  else
+    {
+      gtk_widget_set_visible (GTK_WIDGET (self->error_action_button), FALSE);
+    }
 
   gtk_revealer_set_reveal_child (self->error_revealer, TRUE);
 }
@@ -592,6 +617,7 @@ send_action (GtkWidget  *widget,
   g_autoptr(PostageSmtpJob) job = NULL;
   g_autoptr(GCancellable) cancellable = NULL;
   g_autoptr(GError) error = NULL;
+  const char *session_password;
 
   POSTAGE_ASSERT_UI_THREAD ();
 
@@ -624,6 +650,10 @@ send_action (GtkWidget  *widget,
 
   job = postage_smtp_job_new (account);
   postage_smtp_job_set_message (job, outgoing);
+  /* Typed for this session because the keyring could not keep it. */
+  if ((session_password = postage_session_passwords_lookup (self->passwords,
+                                                            postage_account_get_id (account))) != NULL)
+    postage_smtp_job_set_password (job, session_password);
 
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->transcript_view), "", -1);
   gtk_revealer_set_reveal_child (self->status_revealer, TRUE);
@@ -633,7 +663,7 @@ send_action (GtkWidget  *widget,
   set_sending (self, cancellable);
   set_phase (self, POSTAGE_SMTP_PHASE_CONNECTING);
 
-  /* No password: the worker reads it from the keyring just before AUTH. */
+  /* Otherwise no password: the worker reads it from the keyring just before AUTH. */
   postage_smtp_job_run_async (job, cancellable,
                               job_event_cb, send_closure_new (self), send_closure_free,
                               job_done_cb, send_closure_new (self));
@@ -653,6 +683,38 @@ cancel_send_action (GtkWidget  *widget,
       set_progress_text (self, _("Cancelling…"));
       g_cancellable_cancel (self->cancellable);
     }
+}
+
+static void
+password_saved_cb (PostageComposerWindow *self,
+                   PostageAccount        *account)
+{
+  POSTAGE_ASSERT_UI_THREAD ();
+
+  hide_error (self);
+  postage_composer_window_select_account (self, postage_account_get_id (account));
+  show_toast (self, _("The server accepted the password. Send the message again."));
+}
+
+static void
+enter_password_action (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *param)
+{
+  PostageComposerWindow *self = POSTAGE_COMPOSER_WINDOW (widget);
+  PostageAccount *account = get_selected_account (self);
+  PostageAccountWizard *wizard;
+
+  POSTAGE_ASSERT_UI_THREAD ();
+
+  if (account == NULL || self->cancellable != NULL)
+    return;
+
+  wizard = postage_account_wizard_new_for_password (GTK_WINDOW (self), self->store,
+                                                    self->passwords, account);
+  g_signal_connect_object (wizard, "account-saved", G_CALLBACK (password_saved_cb), self,
+                           G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (wizard));
 }
 
 static void
@@ -738,6 +800,19 @@ postage_composer_window_constructed (GObject *object)
                                G_CONNECT_SWAPPED);
     }
 
+  if (self->passwords == NULL)
+    self->passwords = postage_session_passwords_new ();
+
+  /* From starts on the chosen default account. */
+  self->settings = _postage_settings_new ();
+  if (self->settings != NULL)
+    {
+      g_autofree char *id = g_settings_get_string (self->settings, "default-account");
+
+      if (*id != '\0')
+        postage_composer_window_select_account (self, id);
+    }
+
   update_actions (self);
 }
 
@@ -754,6 +829,8 @@ postage_composer_window_dispose (GObject *object)
   gtk_widget_dispose_template (GTK_WIDGET (self), POSTAGE_TYPE_COMPOSER_WINDOW);
 
   g_clear_object (&self->store);
+  g_clear_object (&self->passwords);
+  g_clear_object (&self->settings);
 
   G_OBJECT_CLASS (postage_composer_window_parent_class)->dispose (object);
 }
@@ -781,6 +858,9 @@ postage_composer_window_get_property (GObject    *object,
     case PROP_STORE:
       g_value_set_object (value, self->store);
       break;
+    case PROP_SESSION_PASSWORDS:
+      g_value_set_object (value, self->passwords);
+      break;
     case PROP_SENDING:
       g_value_set_boolean (value, self->cancellable != NULL);
       break;
@@ -801,6 +881,9 @@ postage_composer_window_set_property (GObject      *object,
     {
     case PROP_STORE:
       self->store = g_value_dup_object (value);
+      break;
+    case PROP_SESSION_PASSWORDS:
+      self->passwords = g_value_dup_object (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -825,6 +908,10 @@ postage_composer_window_class_init (PostageComposerWindowClass *klass)
     g_param_spec_object ("store", NULL, NULL,
                          POSTAGE_TYPE_ACCOUNT_STORE,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SESSION_PASSWORDS] =
+    g_param_spec_object ("session-passwords", NULL, NULL,
+                         POSTAGE_TYPE_SESSION_PASSWORDS,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   properties[PROP_SENDING] =
     g_param_spec_boolean ("sending", NULL, NULL,
                           FALSE,
@@ -839,6 +926,7 @@ postage_composer_window_class_init (PostageComposerWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PostageComposerWindow, error_label);
   gtk_widget_class_bind_template_child (widget_class, PostageComposerWindow, error_server_label);
   gtk_widget_class_bind_template_child (widget_class, PostageComposerWindow, error_hint_label);
+  gtk_widget_class_bind_template_child (widget_class, PostageComposerWindow, error_action_button);
   gtk_widget_class_bind_template_child (widget_class, PostageComposerWindow, from_dropdown);
   gtk_widget_class_bind_template_child (widget_class, PostageComposerWindow, to_entry);
   gtk_widget_class_bind_template_child (widget_class, PostageComposerWindow, cc_bcc_toggle);
@@ -861,6 +949,8 @@ postage_composer_window_class_init (PostageComposerWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.send", NULL, send_action);
   gtk_widget_class_install_action (widget_class, "win.cancel-send", NULL, cancel_send_action);
   gtk_widget_class_install_action (widget_class, "win.dismiss-error", NULL, dismiss_error_action);
+  gtk_widget_class_install_action (widget_class, "win.enter-password", NULL,
+                                   enter_password_action);
 }
 
 static void
@@ -899,15 +989,18 @@ postage_composer_window_init (PostageComposerWindow *self)
 }
 
 PostageComposerWindow *
-postage_composer_window_new (GtkApplication      *application,
-                             PostageAccountStore *store)
+postage_composer_window_new (GtkApplication          *application,
+                             PostageAccountStore     *store,
+                             PostageSessionPasswords *passwords)
 {
   g_return_val_if_fail (application == NULL || GTK_IS_APPLICATION (application), NULL);
   g_return_val_if_fail (POSTAGE_IS_ACCOUNT_STORE (store), NULL);
+  g_return_val_if_fail (passwords == NULL || POSTAGE_IS_SESSION_PASSWORDS (passwords), NULL);
 
   return g_object_new (POSTAGE_TYPE_COMPOSER_WINDOW,
                        "application", application,
                        "store", store,
+                       "session-passwords", passwords,
                        NULL);
 }
 

@@ -7,6 +7,7 @@
 #include <adwaita.h>
 
 #include "accounts/postage-account-store.h"
+#include "postage-session-passwords.h"
 
 G_BEGIN_DECLS
 
@@ -14,9 +15,10 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (PostageComposerWindow, postage_composer_window, POSTAGE, COMPOSER_WINDOW,
                       AdwApplicationWindow)
 
-/* @application may be NULL (tests). */
-PostageComposerWindow *postage_composer_window_new            (GtkApplication        *application,
-                                                               PostageAccountStore   *store);
+/* @application may be NULL (tests); @passwords NULL means a private, empty set. */
+PostageComposerWindow *postage_composer_window_new            (GtkApplication          *application,
+                                                               PostageAccountStore     *store,
+                                                               PostageSessionPasswords *passwords);
 PostageAccountStore   *postage_composer_window_get_store      (PostageComposerWindow *self);
 /* TRUE from Send until the job has finished (property "sending"). */
 gboolean               postage_composer_window_get_sending    (PostageComposerWindow *self);

@@ -3,9 +3,11 @@
 
   /usr/bin/python3 tests/lib/aiosmtpd-server.py --cert-dir DIR --user USER \
       --password PASS --spool DIR [--host 127.0.0.1] [--port 0] [--implicit-tls]
+      [--cert-name good]
 
-Debian's aiosmtpd with the certificate made by `make-certs.sh DIR` (good.pem,
-good.key). Without --implicit-tls the session starts in cleartext and STARTTLS
+Debian's aiosmtpd with a certificate made by `make-certs.sh DIR`: NAME.pem and
+NAME.key, by default good.pem/good.key (--cert-name unknown-ca serves one from
+an authority the client does not trust). Without --implicit-tls the session starts in cleartext and STARTTLS
 is required before anything else; with --implicit-tls TLS starts at the first
 byte. AUTH PLAIN and LOGIN are required, and only offered over TLS.
 
@@ -101,15 +103,16 @@ def make_authenticator(user, password):
     return authenticator
 
 
-def tls_context(cert_dir):
+def tls_context(cert_dir, cert_name="good"):
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-    ctx.load_cert_chain(os.path.join(cert_dir, "good.pem"), os.path.join(cert_dir, "good.key"))
+    ctx.load_cert_chain(os.path.join(cert_dir, cert_name + ".pem"),
+                        os.path.join(cert_dir, cert_name + ".key"))
     return ctx
 
 
 async def serve(args):
-    ctx = tls_context(args.cert_dir)
+    ctx = tls_context(args.cert_dir, args.cert_name)
     handler = Handler(Spool(args.spool))
     authenticator = make_authenticator(args.user, args.password)
 
@@ -148,7 +151,11 @@ def main():
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--implicit-tls", action="store_true")
+    p.add_argument("--cert-name", default="good",
+                   help="serve CERT_DIR/NAME.pem with NAME.key (default: good)")
     args = p.parse_args()
+    if os.path.basename(args.cert_name) != args.cert_name:
+        p.error("--cert-name is a file name in --cert-dir, without .pem")
     if not is_loopback(args.host):
         p.error("--host must be a loopback address (this server is for tests only)")
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,

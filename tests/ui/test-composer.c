@@ -17,7 +17,6 @@
 #include "accounts/postage-account-store.h"
 #include "accounts/postage-secret-store.h"
 #include "mail/postage-message-writer.h"
-#include "ui/postage-account-dialog.h"
 #include "ui/postage-composer-window.h"
 
 #define TEST_USER     "ui-tester"
@@ -183,7 +182,7 @@ count_spooled (void)
 static PostageComposerWindow *
 new_composer_for (const char *account_id)
 {
-  PostageComposerWindow *window = postage_composer_window_new (NULL, env.store);
+  PostageComposerWindow *window = postage_composer_window_new (NULL, env.store, NULL);
 
   g_assert_true (postage_composer_window_select_account (window, account_id));
   gtk_window_present (GTK_WINDOW (window));
@@ -384,7 +383,7 @@ test_new_destroy (void)
 {
   PostageComposerWindow *window;
 
-  window = g_object_ref (postage_composer_window_new (NULL, env.store));
+  window = g_object_ref (postage_composer_window_new (NULL, env.store, NULL));
   gtk_window_present (GTK_WINDOW (window));
   gtk_window_destroy (GTK_WINDOW (window));
   g_assert_finalize_object (window);
@@ -438,99 +437,6 @@ test_close_while_sending (void)
   /* Dispose cancels the job; its callbacks must find no window and touch nothing. */
   gtk_window_destroy (GTK_WINDOW (window));
   g_assert_finalize_object (window);
-}
-
-static gpointer
-dialog_child (gpointer    dialog,
-              const char *name)
-{
-  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (dialog),
-                                                   POSTAGE_TYPE_ACCOUNT_DIALOG, name);
-
-  g_assert_nonnull (object);
-  return object;
-}
-
-static void
-account_saved_cb (PostageAccountDialog *dialog,
-                  PostageAccount       *account,
-                  gpointer              data)
-{
-  *(gboolean *) data = TRUE;
-}
-
-static gboolean
-flag_set (gpointer data)
-{
-  return *(gboolean *) data;
-}
-
-static void
-test_account_dialog (void)
-{
-  PostageAccountDialog *dialog;
-  GtkSpinButton *port;
-  AdwComboRow *security;
-  gboolean saved = FALSE;
-  g_autoptr(GError) error = NULL;
-  char *password;
-
-  if (!require_server ())
-    return;
-
-  dialog = g_object_ref (postage_account_dialog_new (NULL, env.store));
-  g_signal_connect (dialog, "account-saved", G_CALLBACK (account_saved_cb), &saved);
-  port = dialog_child (dialog, "port_spin");
-  security = dialog_child (dialog, "security_row");
-
-  gtk_editable_set_text (dialog_child (dialog, "name_row"), "Robin Example");
-  gtk_editable_set_text (dialog_child (dialog, "email_row"), "robin@example.test");
-  /* The user name follows the address until someone types another. */
-  g_assert_cmpstr (gtk_editable_get_text (dialog_child (dialog, "user_row")), ==,
-                   "robin@example.test");
-
-  /* The port follows the security mode until someone types one. */
-  g_assert_cmpint (gtk_spin_button_get_value_as_int (port), ==, 587);
-  adw_combo_row_set_selected (security, 1);
-  g_assert_cmpint (gtk_spin_button_get_value_as_int (port), ==, 465);
-  adw_combo_row_set_selected (security, 0);
-  g_assert_cmpint (gtk_spin_button_get_value_as_int (port), ==, 587);
-
-  /* Cleartext to a host that is not loopback is refused, before the keyring. */
-  gtk_editable_set_text (dialog_child (dialog, "host_row"), "smtp.example.test");
-  adw_combo_row_set_selected (security, 2);
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "account.save", NULL));
-  g_assert_true (gtk_revealer_get_reveal_child (dialog_child (dialog, "error_revealer")));
-  g_test_message ("refused: %s", gtk_label_get_text (dialog_child (dialog, "error_label")));
-  g_assert_null (postage_account_store_lookup (env.store, "robin@example.test"));
-
-  adw_combo_row_set_selected (security, 0);
-  gtk_editable_set_text (dialog_child (dialog, "password_row"), "robins-app-password");
-  save_screenshot (GTK_WINDOW (dialog), "account-dialog.png");
-
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "account.save", NULL));
-  spin_until (flag_set, &saved);
-
-  g_assert_nonnull (postage_account_store_lookup (env.store, "robin@example.test"));
-  password = postage_secret_store_lookup_sync ("smtp.example.test", 587, "robin@example.test",
-                                               NULL, &error);
-  g_assert_no_error (error);
-  g_assert_cmpstr (password, ==, "robins-app-password");
-  postage_secret_free (password);
-
-  /* It closed itself. */
-  g_assert_finalize_object (dialog);
-}
-
-static void
-test_account_dialog_new_destroy (void)
-{
-  PostageAccountDialog *dialog;
-
-  dialog = g_object_ref (postage_account_dialog_new (NULL, env.store));
-  gtk_window_present (GTK_WINDOW (dialog));
-  gtk_window_destroy (GTK_WINDOW (dialog));
-  g_assert_finalize_object (dialog);
 }
 
 /* Fixture for the whole run: certificates, the server, the account. */
@@ -694,8 +600,6 @@ main (int    argc,
   g_test_add_func ("/postage/ui/composer/cancel", test_cancel);
   g_test_add_func ("/postage/ui/composer/send", test_send);
   g_test_add_func ("/postage/ui/composer/auth-failed", test_auth_failed);
-  g_test_add_func ("/postage/ui/account-dialog/new-destroy", test_account_dialog_new_destroy);
-  g_test_add_func ("/postage/ui/account-dialog/save", test_account_dialog);
 
   ret = g_test_run ();
 

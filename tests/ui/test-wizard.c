@@ -1,0 +1,1131 @@
+/* test-wizard.c — the account wizard and the preferences, driven in-process
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Runs inside tests/lib/with-session.sh --x11: an Xvfb display, a throw-away
+ * profile and an unlocked gnome-keyring. The servers are Debian's aiosmtpd
+ * (tests/lib/aiosmtpd-server.py) with STARTTLS and AUTH required, on
+ * certificates made at test time by make-certs.sh.
+ *
+ * With --no-keyring the program first starts a D-Bus session bus of its own
+ * that has no Secret Service on it (and cannot start one), and runs the
+ * session-only password cases there instead.
+ *
+ * Screenshots land in the build folder as test artefacts.
+ */
+#define _GNU_SOURCE /* memmem */
+#include "config.h"
+
+#include <adwaita.h>
+#include <libsecret/secret.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+
+#include "accounts/postage-account-store.h"
+#include "accounts/postage-providers.h"
+#include "accounts/postage-secret-store.h"
+#include "mail/postage-message-writer.h"
+#include "ui/postage-account-wizard.h"
+#include "ui/postage-composer-window.h"
+#include "ui/postage-preferences-window.h"
+#include "ui/postage-session-passwords.h"
+
+#define TEST_USER     "ui-tester"
+#define TEST_PASSWORD "correct-horse-wizard-5519"
+/* Each wait is bounded; the engine's own timeouts are shorter than this. */
+#define WAIT_SECONDS  60
+
+typedef struct {
+  GSubprocess *process;
+  guint16      port;
+} Server;
+
+static struct {
+  char                    *top;
+  char                    *cert_dir;
+  char                    *spool;
+  Server                   good;
+  PostageAccountStore     *store;
+  PostageSessionPasswords *passwords;
+  GSubprocess             *bus;
+  char                    *skip_reason;
+} env;
+
+/* Helpers */
+
+static gpointer
+wizard_child (gpointer    wizard,
+              const char *name)
+{
+  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (wizard),
+                                                   POSTAGE_TYPE_ACCOUNT_WIZARD, name);
+
+  g_assert_nonnull (object);
+  return object;
+}
+
+static gpointer
+composer_child (gpointer    window,
+                const char *name)
+{
+  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (window),
+                                                   POSTAGE_TYPE_COMPOSER_WINDOW, name);
+
+  g_assert_nonnull (object);
+  return object;
+}
+
+static gpointer
+prefs_child (gpointer    window,
+             const char *name)
+{
+  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (window),
+                                                   POSTAGE_TYPE_PREFERENCES_WINDOW, name);
+
+  g_assert_nonnull (object);
+  return object;
+}
+
+static gboolean
+timeout_cb (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Spins the default context until @done(@data) or WAIT_SECONDS pass; no sleeps. */
+static void
+spin_until (gboolean (*done) (gpointer data),
+            gpointer  data)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add_seconds (WAIT_SECONDS, timeout_cb, &timed_out);
+
+  while (!done (data) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+
+  if (!timed_out)
+    g_source_remove (id);
+  g_assert_false (timed_out);
+}
+
+static gboolean
+is_mapped (gpointer data)
+{
+  return gtk_widget_get_mapped (data);
+}
+
+static gboolean
+flag_set (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+static void
+count_frame_cb (GdkFrameClock *clock,
+                gpointer       data)
+{
+  (*(guint *) data)++;
+}
+
+static gboolean
+frames_drawn (gpointer data)
+{
+  return *(guint *) data >= 1;
+}
+
+/* Waits until the window has been mapped and painted a few times, so that the
+ * layout (and any stack transition) has settled. */
+static void
+wait_for_frames (GtkWindow *window)
+{
+  GdkFrameClock *clock;
+  guint frames = 0;
+  gulong id;
+
+  gtk_window_present (window);
+  spin_until (is_mapped, window);
+
+  clock = gtk_widget_get_frame_clock (GTK_WIDGET (window));
+  id = g_signal_connect (clock, "after-paint", G_CALLBACK (count_frame_cb), &frames);
+  for (int i = 0; i < 30; i++)
+    {
+      frames = 0;
+      gtk_widget_queue_draw (GTK_WIDGET (window));
+      spin_until (frames_drawn, &frames);
+    }
+  g_signal_handler_disconnect (clock, id);
+}
+
+static void
+save_screenshot (GtkWindow  *window,
+                 const char *name)
+{
+  g_autoptr(GdkPaintable) paintable = NULL;
+  g_autoptr(GtkSnapshot) snapshot = NULL;
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autofree char *path = NULL;
+  GskRenderer *renderer;
+  int width, height;
+
+  wait_for_frames (window);
+
+  width = gtk_widget_get_width (GTK_WIDGET (window));
+  height = gtk_widget_get_height (GTK_WIDGET (window));
+  paintable = gtk_widget_paintable_new (GTK_WIDGET (window));
+  snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  g_assert_nonnull (node);
+
+  renderer = gtk_native_get_renderer (GTK_NATIVE (window));
+  texture = gsk_renderer_render_texture (renderer, node,
+                                         &GRAPHENE_RECT_INIT (0, 0, width, height));
+
+  path = g_test_build_filename (G_TEST_BUILT, "ui", name, NULL);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("screenshot: %s", path);
+}
+
+static char *
+text_view_dup_text (GtkTextView *view)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (view);
+  GtkTextIter start, end;
+
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  return gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+}
+
+static guint
+count_spooled (void)
+{
+  g_autoptr(GDir) dir = g_dir_open (env.spool, 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    if (g_str_has_suffix (name, ".eml"))
+      n++;
+
+  return n;
+}
+
+static gboolean
+require_server (void)
+{
+  if (env.skip_reason != NULL)
+    {
+      g_test_skip (env.skip_reason);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static char *
+ca_file (void)
+{
+  return g_build_filename (env.cert_dir, "ca.pem", NULL);
+}
+
+/* The password in the real keyring, or NULL (and which error). */
+static char *
+keyring_password (const char  *host,
+                  guint16      port,
+                  const char  *user,
+                  GError     **error)
+{
+  return postage_secret_store_lookup_sync (host, port, user, NULL, error);
+}
+
+/* TRUE when @needle is in any file under @folder, keyrings/ excepted. */
+static gboolean
+found_in_files (const char *folder,
+                const char *needle)
+{
+  g_autoptr(GDir) dir = g_dir_open (folder, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (folder, name, NULL);
+      g_autofree char *contents = NULL;
+      gsize length = 0;
+
+      if (g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+        continue;
+      if (g_file_test (path, G_FILE_TEST_IS_DIR))
+        {
+          if (g_strcmp0 (name, "keyrings") != 0 && found_in_files (path, needle))
+            return TRUE;
+          continue;
+        }
+      if (g_file_test (path, G_FILE_TEST_IS_REGULAR) &&
+          g_file_get_contents (path, &contents, &length, NULL) &&
+          memmem (contents, length, needle, strlen (needle)) != NULL)
+        {
+          g_test_message ("found in %s", path);
+          return TRUE;
+        }
+    }
+
+  return FALSE;
+}
+
+/* Driving the wizard */
+
+static const char *
+wizard_page (PostageAccountWizard *wizard)
+{
+  return gtk_stack_get_visible_child_name (wizard_child (wizard, "stack"));
+}
+
+typedef struct {
+  PostageAccountWizard *wizard;
+  const char           *page;
+} PageWait;
+
+static gboolean
+on_page (gpointer data)
+{
+  PageWait *wait = data;
+
+  return g_strcmp0 (wizard_page (wait->wizard), wait->page) == 0;
+}
+
+static void
+wait_for_page (PostageAccountWizard *wizard,
+               const char           *page)
+{
+  PageWait wait = { wizard, page };
+
+  spin_until (on_page, &wait);
+}
+
+/* The verification ended in a failure the person can act on. */
+static gboolean
+verify_failed (gpointer data)
+{
+  PostageAccountWizard *wizard = data;
+  GtkStack *icon = wizard_child (wizard, "status_icon_stack");
+
+  return g_strcmp0 (gtk_stack_get_visible_child_name (icon), "failed") == 0 ||
+         gtk_widget_get_visible (wizard_child (wizard, "keyring_group"));
+}
+
+static void
+next (PostageAccountWizard *wizard)
+{
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (wizard), "wizard.next", NULL));
+}
+
+static void
+saved_cb (PostageAccountWizard *wizard,
+          PostageAccount       *account,
+          gpointer              data)
+{
+  *(gboolean *) data = TRUE;
+}
+
+static PostageAccountWizard *
+new_wizard (gboolean *saved)
+{
+  PostageAccountWizard *wizard;
+
+  wizard = g_object_ref (postage_account_wizard_new (NULL, env.store, env.passwords));
+  g_signal_connect (wizard, "account-saved", G_CALLBACK (saved_cb), saved);
+  gtk_window_present (GTK_WINDOW (wizard));
+
+  return wizard;
+}
+
+/* Address → Manual Settings → the settings of the local server. */
+static void
+fill_manual (PostageAccountWizard *wizard,
+             const char           *name,
+             const char           *email,
+             guint16               port,
+             const char           *user)
+{
+  g_autofree char *ca = ca_file ();
+
+  gtk_editable_set_text (wizard_child (wizard, "name_row"), name);
+  gtk_editable_set_text (wizard_child (wizard, "email_row"), email);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (wizard), "wizard.manual", NULL));
+  g_assert_cmpstr (wizard_page (wizard), ==, "settings");
+
+  gtk_editable_set_text (wizard_child (wizard, "host_row"), "127.0.0.1");
+  adw_combo_row_set_selected (wizard_child (wizard, "security_row"), 0);
+  gtk_spin_button_set_value (wizard_child (wizard, "port_spin"), port);
+  gtk_editable_set_text (wizard_child (wizard, "user_row"), user);
+  gtk_editable_set_text (wizard_child (wizard, "ca_file_row"), ca);
+}
+
+static PostageAccountWizard *
+find_wizard (void)
+{
+  g_autoptr(GList) toplevels = gtk_window_list_toplevels ();
+
+  for (GList *l = toplevels; l != NULL; l = l->next)
+    if (POSTAGE_IS_ACCOUNT_WIZARD (l->data))
+      return l->data;
+
+  return NULL;
+}
+
+/* Servers */
+
+/* A server must not outlive a test that aborts. */
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
+static gboolean
+start_server (Server     *server,
+              const char *cert_name)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDataInputStream) out = NULL;
+  g_autofree char *server_py = NULL;
+  g_autofree char *line = NULL;
+
+  server_py = g_build_filename (g_getenv ("POSTAGE_SOURCE_ROOT"), "tests", "lib",
+                                "aiosmtpd-server.py", NULL);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  server->process = g_subprocess_launcher_spawn (launcher, &error,
+                                                 "/usr/bin/python3", server_py,
+                                                 "--cert-dir", env.cert_dir,
+                                                 "--cert-name", cert_name,
+                                                 "--user", TEST_USER,
+                                                 "--password", TEST_PASSWORD,
+                                                 "--spool", env.spool,
+                                                 NULL);
+  g_assert_no_error (error);
+
+  /* The server prints "PORT <n>" once it listens; EOF means it died. */
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server->process));
+  line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  if (line == NULL || !g_str_has_prefix (line, "PORT "))
+    return FALSE;
+
+  server->port = (guint16) g_ascii_strtoull (line + 5, NULL, 10);
+  g_assert_cmpuint (server->port, >, 0);
+  return TRUE;
+}
+
+static void
+stop_server (Server *server)
+{
+  if (server->process != NULL)
+    {
+      g_subprocess_send_signal (server->process, SIGTERM);
+      g_subprocess_wait (server->process, NULL, NULL);
+      g_clear_object (&server->process);
+    }
+}
+
+static void
+setup_certificates (void)
+{
+  g_autofree char *make_certs = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *srcdir = g_getenv ("POSTAGE_SOURCE_ROOT");
+  int status = 0;
+
+  if (srcdir == NULL || g_getenv ("POSTAGE_TEST_HOME") == NULL)
+    {
+      env.skip_reason = g_strdup ("not inside tests/lib/with-session.sh");
+      return;
+    }
+
+  make_certs = g_build_filename (srcdir, "tests", "lib", "make-certs.sh", NULL);
+  env.cert_dir = g_build_filename (env.top, "certs", NULL);
+  env.spool = g_build_filename (env.top, "spool", NULL);
+
+  {
+    const char *argv[] = { "sh", make_certs, env.cert_dir, NULL };
+
+    g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
+                  &status, &error);
+    g_assert_no_error (error);
+    g_assert_true (g_spawn_check_wait_status (status, NULL));
+  }
+
+  if (!start_server (&env.good, "good"))
+    env.skip_reason = g_strdup ("the aiosmtpd server did not start (is python3-aiosmtpd installed?)");
+}
+
+/* A D-Bus session bus with nothing on it and no service it could start, so
+ * there is no Secret Service: what a session without a keyring looks like. */
+static void
+start_bus_without_keyring (void)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDataInputStream) out = NULL;
+  g_autofree char *config = NULL;
+  g_autofree char *config_path = NULL;
+  g_autofree char *address = NULL;
+  g_autofree char *folder = g_build_filename (env.top, "bus", NULL);
+
+  g_mkdir_with_parents (folder, 0700);
+  config = g_strdup_printf (
+    "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
+    " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
+    "<busconfig>\n"
+    "  <type>session</type>\n"
+    "  <listen>unix:dir=%s</listen>\n"
+    "  <auth>EXTERNAL</auth>\n"
+    "  <policy context=\"default\">\n"
+    "    <allow send_destination=\"*\" eavesdrop=\"true\"/>\n"
+    "    <allow eavesdrop=\"true\"/>\n"
+    "    <allow own=\"*\"/>\n"
+    "  </policy>\n"
+    "</busconfig>\n", folder);
+  config_path = g_build_filename (folder, "session.conf", NULL);
+  g_assert_true (g_file_set_contents (config_path, config, -1, NULL));
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  env.bus = g_subprocess_launcher_spawn (launcher, &error, "dbus-daemon", "--nofork",
+                                         "--config-file", config_path,
+                                         "--print-address=1", NULL);
+  g_assert_no_error (error);
+
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (env.bus));
+  address = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (address);
+  g_setenv ("DBUS_SESSION_BUS_ADDRESS", address, TRUE);
+}
+
+/* Cases, with a keyring */
+
+static void
+test_new_destroy (void)
+{
+  PostageAccountWizard *wizard;
+  PostagePreferencesWindow *prefs;
+
+  wizard = g_object_ref (postage_account_wizard_new (NULL, env.store, env.passwords));
+  gtk_window_present (GTK_WINDOW (wizard));
+  gtk_window_destroy (GTK_WINDOW (wizard));
+  g_assert_finalize_object (wizard);
+
+  prefs = g_object_ref (postage_preferences_window_new (NULL, env.store, env.passwords));
+  gtk_window_present (GTK_WINDOW (prefs));
+  gtk_window_destroy (GTK_WINDOW (prefs));
+  g_assert_finalize_object (prefs);
+}
+
+/* An iCloud address: iCloud's settings and the app-specific password page;
+ * then pointed at the local server, verified and saved. */
+static void
+test_icloud (void)
+{
+  PostageAccountWizard *wizard;
+  g_autoptr(PostageProviders) providers = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *ca = ca_file ();
+  const PostageProvider *icloud;
+  gboolean saved = FALSE;
+  PostageAccount *account;
+  const char *steps;
+  char *password;
+
+  if (!require_server ())
+    return;
+
+  providers = postage_providers_load_default (&error);
+  g_assert_no_error (error);
+  icloud = postage_providers_lookup_domain (providers, "icloud.com");
+  g_assert_nonnull (icloud);
+  g_assert_true (icloud->app_password);
+
+  wizard = new_wizard (&saved);
+  g_assert_cmpstr (wizard_page (wizard), ==, "address");
+  gtk_editable_set_text (wizard_child (wizard, "name_row"), "Robin Example");
+  gtk_editable_set_text (wizard_child (wizard, "email_row"), "robin@icloud.com");
+  save_screenshot (GTK_WINDOW (wizard), "wizard-1-address.png");
+
+  /* The shipped list answers; no DNS involved. */
+  next (wizard);
+  wait_for_page (wizard, "settings");
+  g_assert_cmpstr (gtk_editable_get_text (wizard_child (wizard, "host_row")), ==, icloud->host);
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (wizard_child (wizard, "port_spin")), ==,
+                   icloud->port);
+  g_assert_cmpstr (adw_preferences_row_get_title (wizard_child (wizard, "source_row")), ==,
+                   icloud->name);
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (wizard_child (wizard, "source_row")),
+                            "list of providers"));
+  save_screenshot (GTK_WINDOW (wizard), "wizard-settings.png");
+
+  /* Point it at the local test server instead. */
+  gtk_editable_set_text (wizard_child (wizard, "host_row"), "127.0.0.1");
+  gtk_spin_button_set_value (wizard_child (wizard, "port_spin"), env.good.port);
+  gtk_editable_set_text (wizard_child (wizard, "user_row"), TEST_USER);
+  gtk_editable_set_text (wizard_child (wizard, "ca_file_row"), ca);
+  next (wizard);
+  g_assert_cmpstr (wizard_page (wizard), ==, "password");
+
+  /* The app-specific password explained: a sentence, the steps, the page. */
+  g_assert_true (gtk_widget_get_visible (wizard_child (wizard, "app_password_group")));
+  g_assert_nonnull (strstr (gtk_label_get_text (wizard_child (wizard, "app_password_intro_label")),
+                            "app-specific password"));
+  steps = gtk_label_get_text (wizard_child (wizard, "steps_label"));
+  g_test_message ("steps:\n%s", steps);
+  g_assert_nonnull (icloud->steps);
+  for (guint i = 0; icloud->steps[i] != NULL; i++)
+    g_assert_nonnull (strstr (steps, icloud->steps[i]));
+  g_assert_nonnull (icloud->app_password_url);
+  g_assert_true (g_str_has_prefix (icloud->app_password_url, "https://"));
+  g_assert_true (gtk_widget_get_visible (wizard_child (wizard, "open_page_button")));
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (wizard_child (wizard, "open_page_button")), ==,
+                   icloud->app_password_url);
+  g_assert_cmpstr (adw_preferences_row_get_title (wizard_child (wizard, "password_row")), ==,
+                   "App-Specific Password");
+
+  gtk_editable_set_text (wizard_child (wizard, "password_row"), TEST_PASSWORD);
+  save_screenshot (GTK_WINDOW (wizard), "wizard-2-app-password.png");
+
+  next (wizard);
+  g_assert_cmpstr (wizard_page (wizard), ==, "verify");
+  spin_until (flag_set, &saved);
+
+  /* Settings in the store, the password in the keyring and in no file. */
+  account = postage_account_store_lookup (env.store, "robin@icloud.com");
+  g_assert_nonnull (account);
+  g_assert_cmpstr (postage_account_get_host (account), ==, "127.0.0.1");
+  g_assert_cmpstr (postage_account_get_display_name (account), ==, "Robin Example");
+  password = keyring_password ("127.0.0.1", env.good.port, TEST_USER, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (password, ==, TEST_PASSWORD);
+  postage_secret_free (password);
+  g_assert_false (found_in_files (g_getenv ("POSTAGE_TEST_HOME"), TEST_PASSWORD));
+
+  /* It closed itself. */
+  g_assert_finalize_object (wizard);
+}
+
+/* A password the server refuses: the 535 in words, nothing saved. */
+static void
+test_wrong_password (void)
+{
+  PostageAccountWizard *wizard;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *transcript = NULL;
+  gboolean saved = FALSE;
+  const char *text;
+
+  if (!require_server ())
+    return;
+
+  wizard = new_wizard (&saved);
+  fill_manual (wizard, "Casey Wrong", "casey@example.test", env.good.port, "ui-nobody");
+  next (wizard);
+  g_assert_cmpstr (wizard_page (wizard), ==, "password");
+  g_assert_false (gtk_widget_get_visible (wizard_child (wizard, "app_password_group")));
+  gtk_editable_set_text (wizard_child (wizard, "password_row"), "not-the-password");
+  next (wizard);
+  spin_until (verify_failed, wizard);
+
+  g_assert_cmpstr (gtk_label_get_text (wizard_child (wizard, "status_title_label")), ==,
+                   "The user name or password was not accepted");
+  text = gtk_label_get_text (wizard_child (wizard, "status_label"));
+  g_test_message ("shown: %s", text);
+  g_assert_nonnull (strstr (text, "535"));
+  transcript = text_view_dup_text (wizard_child (wizard, "transcript_view"));
+  g_assert_nonnull (strstr (transcript, "C: AUTH PLAIN ****"));
+  g_assert_null (strstr (transcript, "not-the-password"));
+  g_assert_true (gtk_widget_get_visible (wizard_child (wizard, "next_button")));
+
+  gtk_expander_set_expanded (wizard_child (wizard, "transcript_expander"), TRUE);
+  save_screenshot (GTK_WINDOW (wizard), "wizard-3-verify.png");
+
+  /* Nothing saved anywhere. */
+  g_assert_false (saved);
+  g_assert_null (postage_account_store_lookup (env.store, "casey@example.test"));
+  g_assert_null (keyring_password ("127.0.0.1", env.good.port, "ui-nobody", &error));
+  g_assert_error (error, POSTAGE_ACCOUNT_ERROR, POSTAGE_ACCOUNT_ERROR_NO_PASSWORD);
+
+  gtk_window_destroy (GTK_WINDOW (wizard));
+  g_assert_finalize_object (wizard);
+}
+
+/* A certificate from an unknown authority: shown, trusted (pinned), verified;
+ * a different certificate later fails again. */
+static void
+test_certificate (void)
+{
+  PostageAccountWizard *wizard;
+  Server unknown = { 0 }, other = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *first_certificate = NULL;
+  g_autofree char *pinned = NULL;
+  gboolean saved = FALSE;
+  PostageAccount *account;
+  char *password;
+
+  if (!require_server ())
+    return;
+
+  g_assert_true (start_server (&unknown, "unknown-ca"));
+
+  wizard = new_wizard (&saved);
+  fill_manual (wizard, "Pat Pinned", "pat@example.test", unknown.port, TEST_USER);
+  next (wizard);
+  gtk_editable_set_text (wizard_child (wizard, "password_row"), TEST_PASSWORD);
+  next (wizard);
+  spin_until (verify_failed, wizard);
+
+  g_assert_cmpstr (gtk_label_get_text (wizard_child (wizard, "status_title_label")), ==,
+                   "The server’s certificate is not trusted");
+  g_assert_true (gtk_widget_get_visible (wizard_child (wizard, "certificate_group")));
+  first_certificate = g_strdup (gtk_label_get_text (wizard_child (wizard, "certificate_label")));
+  g_test_message ("certificate:\n%s\nreason: %s", first_certificate,
+                  gtk_label_get_text (wizard_child (wizard, "status_label")));
+  g_assert_nonnull (strstr (first_certificate, "Some Other CA"));
+  g_assert_nonnull (strstr (first_certificate, "SHA-256"));
+  g_assert_nonnull (strstr (gtk_label_get_text (wizard_child (wizard, "status_label")),
+                            "unknown certificate authority"));
+  g_assert_true (gtk_widget_get_visible (wizard_child (wizard, "trust_button")));
+  save_screenshot (GTK_WINDOW (wizard), "wizard-certificate.png");
+  g_assert_null (postage_account_store_lookup (env.store, "pat@example.test"));
+
+  /* Trust pins exactly this certificate, and the next verification passes. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (wizard), "wizard.trust-certificate",
+                                             NULL));
+  spin_until (flag_set, &saved);
+  g_assert_finalize_object (wizard);
+
+  account = postage_account_store_lookup (env.store, "pat@example.test");
+  g_assert_nonnull (account);
+  g_assert_nonnull (postage_account_get_fingerprint (account));
+  pinned = g_strdup (postage_account_get_fingerprint (account));
+  g_assert_nonnull (strstr (first_certificate, pinned));
+  password = keyring_password ("127.0.0.1", unknown.port, TEST_USER, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (password, ==, TEST_PASSWORD);
+  postage_secret_free (password);
+
+  /* Later the account meets another certificate: refused again, and the
+   * edit (a new port) is not saved. */
+  g_assert_true (start_server (&other, "self-signed"));
+  saved = FALSE;
+  wizard = g_object_ref (postage_account_wizard_new_for_edit (NULL, env.store, env.passwords,
+                                                              account));
+  g_signal_connect (wizard, "account-saved", G_CALLBACK (saved_cb), &saved);
+  gtk_window_present (GTK_WINDOW (wizard));
+  g_assert_cmpstr (wizard_page (wizard), ==, "address");
+  g_assert_cmpstr (gtk_editable_get_text (wizard_child (wizard, "email_row")), ==,
+                   "pat@example.test");
+  next (wizard);
+  g_assert_cmpstr (wizard_page (wizard), ==, "settings");
+  g_assert_true (gtk_widget_get_visible (wizard_child (wizard, "pinned_row")));
+  gtk_spin_button_set_value (wizard_child (wizard, "port_spin"), other.port);
+  next (wizard);
+  g_assert_cmpstr (wizard_page (wizard), ==, "password");
+  /* The server changed: the password is asked for again. */
+  next (wizard);
+  g_assert_cmpstr (wizard_page (wizard), ==, "password");
+  g_assert_true (gtk_widget_get_visible (wizard_child (wizard, "password_error_label")));
+  gtk_editable_set_text (wizard_child (wizard, "password_row"), TEST_PASSWORD);
+  next (wizard);
+  spin_until (verify_failed, wizard);
+  g_assert_true (gtk_widget_get_visible (wizard_child (wizard, "certificate_group")));
+  g_assert_null (strstr (gtk_label_get_text (wizard_child (wizard, "certificate_label")), pinned));
+  g_assert_false (saved);
+  account = postage_account_store_lookup (env.store, "pat@example.test");
+  g_assert_cmpuint (postage_account_get_port (account), ==, unknown.port);
+  g_assert_cmpstr (postage_account_get_fingerprint (account), ==, pinned);
+
+  gtk_window_destroy (GTK_WINDOW (wizard));
+  g_assert_finalize_object (wizard);
+  stop_server (&unknown);
+  stop_server (&other);
+}
+
+static gboolean
+composer_idle (gpointer data)
+{
+  return !postage_composer_window_get_sending (data);
+}
+
+static void
+fill_message (PostageComposerWindow *window,
+              const char            *subject)
+{
+  gtk_editable_set_text (composer_child (window, "to_entry"), "ann@example.test");
+  gtk_editable_set_text (composer_child (window, "subject_entry"), subject);
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (composer_child (window, "body_view")),
+                            "Hello from the wizard test.", -1);
+}
+
+static void
+add_account_directly (const char *id,
+                      guint16     port,
+                      const char *keyring_password_or_null)
+{
+  g_autoptr(PostageAccount) account = postage_account_new (id);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *ca = ca_file ();
+
+  postage_account_set_email (account, id);
+  postage_account_set_host (account, "127.0.0.1");
+  postage_account_set_port (account, port);
+  postage_account_set_security (account, POSTAGE_SECURITY_STARTTLS);
+  postage_account_set_user (account, TEST_USER);
+  postage_account_set_ca_file (account, ca);
+  postage_account_store_save (env.store, account, &error);
+  g_assert_no_error (error);
+
+  if (keyring_password_or_null != NULL)
+    {
+      postage_secret_store_save_sync (account, keyring_password_or_null, NULL, &error);
+      g_assert_no_error (error);
+    }
+}
+
+/* The composer's answer to a password that stopped working (535), then to a
+ * missing one: the wizard's password and verify pages, then sending works. */
+static void
+send_after_new_password (const char *id,
+                         const char *error_button_label,
+                         gboolean    session_only)
+{
+  PostageComposerWindow *window;
+  PostageAccountWizard *wizard;
+  gboolean saved = FALSE;
+  guint before = count_spooled ();
+
+  window = postage_composer_window_new (NULL, env.store, env.passwords);
+  g_assert_true (postage_composer_window_select_account (window, id));
+  gtk_window_present (GTK_WINDOW (window));
+  fill_message (window, "After a new password");
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL));
+  spin_until (composer_idle, window);
+  g_assert_true (gtk_revealer_get_reveal_child (composer_child (window, "error_revealer")));
+  g_test_message ("error: %s", gtk_label_get_text (composer_child (window, "error_label")));
+  g_assert_true (gtk_widget_get_visible (composer_child (window, "error_action_button")));
+  g_assert_cmpstr (gtk_button_get_label (composer_child (window, "error_action_button")), ==,
+                   error_button_label);
+  if (session_only)
+    save_screenshot (GTK_WINDOW (window), "composer-no-keyring.png");
+  g_assert_cmpuint (count_spooled (), ==, before);
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.enter-password", NULL));
+  wizard = g_object_ref (find_wizard ());
+  g_assert_nonnull (wizard);
+  g_signal_connect (wizard, "account-saved", G_CALLBACK (saved_cb), &saved);
+  g_assert_cmpstr (wizard_page (wizard), ==, "password");
+  gtk_editable_set_text (wizard_child (wizard, "password_row"), TEST_PASSWORD);
+  next (wizard);
+
+  if (session_only)
+    {
+      spin_until (verify_failed, wizard);
+      g_assert_true (gtk_widget_get_visible (wizard_child (wizard, "keyring_group")));
+      g_assert_true (gtk_widget_activate_action (GTK_WIDGET (wizard),
+                                                 "wizard.use-session-password", NULL));
+    }
+  spin_until (flag_set, &saved);
+  g_assert_finalize_object (wizard);
+  g_assert_false (gtk_revealer_get_reveal_child (composer_child (window, "error_revealer")));
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL));
+  spin_until (composer_idle, window);
+  g_assert_false (gtk_revealer_get_reveal_child (composer_child (window, "error_revealer")));
+  g_assert_cmpuint (count_spooled (), ==, before + 1);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static void
+test_new_password (void)
+{
+  g_autoptr(GError) error = NULL;
+  char *password;
+
+  if (!require_server ())
+    return;
+
+  /* Same server and user as robin@icloud.com: one keyring entry, made stale here. */
+  add_account_directly ("sam@example.test", env.good.port, "a-stale-password");
+  send_after_new_password ("sam@example.test", "Enter New _Password…", FALSE);
+
+  password = keyring_password ("127.0.0.1", env.good.port, TEST_USER, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (password, ==, TEST_PASSWORD);
+  postage_secret_free (password);
+  g_assert_null (postage_session_passwords_lookup (env.passwords, "sam@example.test"));
+}
+
+/* The exact network-password entry (user, server, protocol, port) that
+ * postage-secret-store.c writes. Not postage_secret_store_lookup_sync(): that
+ * falls back to a port-less match, which also finds the same user's entry
+ * for another port of the same host. */
+static const SecretSchema network_schema = {
+  "org.gnome.keyring.NetworkPassword", SECRET_SCHEMA_DONT_MATCH_NAME,
+  {
+    { "user", SECRET_SCHEMA_ATTRIBUTE_STRING },
+    { "server", SECRET_SCHEMA_ATTRIBUTE_STRING },
+    { "protocol", SECRET_SCHEMA_ATTRIBUTE_STRING },
+    { "port", SECRET_SCHEMA_ATTRIBUTE_INTEGER },
+    { NULL, 0 },
+  }
+};
+
+static gboolean
+keyring_entry_gone (gpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  char *password;
+
+  /* One blocking lookup per turn; the removal runs on a worker meanwhile. */
+  g_main_context_iteration (NULL, FALSE);
+  password = secret_password_lookup_sync (&network_schema, NULL, &error,
+                                          "user", TEST_USER, "server", "127.0.0.1",
+                                          "protocol", "smtp", "port", (int) *(guint16 *) data,
+                                          NULL);
+  g_assert_no_error (error);
+  if (password == NULL)
+    return TRUE;
+
+  secret_password_free (password);
+  return FALSE;
+}
+
+static AdwMessageDialog *
+find_message_dialog (void)
+{
+  g_autoptr(GList) toplevels = gtk_window_list_toplevels ();
+
+  for (GList *l = toplevels; l != NULL; l = l->next)
+    if (ADW_IS_MESSAGE_DIALOG (l->data) && gtk_widget_get_visible (l->data))
+      return l->data;
+
+  return NULL;
+}
+
+static void
+test_preferences (void)
+{
+  PostagePreferencesWindow *prefs;
+  PostageComposerWindow *composer;
+  PostageAccountWizard *wizard;
+  AdwMessageDialog *dialog;
+  g_autoptr(GSettings) settings = g_settings_new ("io.github.postage.Postage");
+  GListModel *model = postage_account_store_get_model (env.store);
+  PostageAccount *pat;
+  guint16 pat_port;
+  guint n_rows = 0;
+  guint position = GTK_INVALID_LIST_POSITION;
+
+  if (!require_server ())
+    return;
+
+  pat = postage_account_store_lookup (env.store, "pat@example.test");
+  g_assert_nonnull (pat);
+  pat_port = postage_account_get_port (pat);
+
+  prefs = g_object_ref (postage_preferences_window_new (NULL, env.store, env.passwords));
+  gtk_window_present (GTK_WINDOW (prefs));
+
+  /* One row per account. */
+  for (GtkWidget *row = gtk_widget_get_first_child (prefs_child (prefs, "accounts_list"));
+       row != NULL; row = gtk_widget_get_next_sibling (row))
+    if (ADW_IS_ACTION_ROW (row))
+      n_rows++;
+  g_assert_cmpuint (n_rows, ==, g_list_model_get_n_items (model));
+  g_assert_cmpuint (n_rows, >=, 2);
+
+  /* The default: chosen here, kept in GSettings, where the composer starts. */
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(PostageAccount) account = g_list_model_get_item (model, i);
+
+      if (g_strcmp0 (postage_account_get_id (account), "robin@icloud.com") == 0)
+        position = i;
+    }
+  g_assert_cmpuint (position, !=, GTK_INVALID_LIST_POSITION);
+  adw_combo_row_set_selected (prefs_child (prefs, "default_row"), position);
+  g_assert_cmpstr (g_settings_get_string (settings, "default-account"), ==, "robin@icloud.com");
+  save_screenshot (GTK_WINDOW (prefs), "preferences.png");
+
+  composer = postage_composer_window_new (NULL, env.store, env.passwords);
+  g_assert_cmpstr (postage_account_get_id (gtk_drop_down_get_selected_item (
+                     composer_child (composer, "from_dropdown"))), ==, "robin@icloud.com");
+  gtk_window_destroy (GTK_WINDOW (composer));
+
+  /* Edit opens the wizard on that account. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (prefs), "prefs.edit-account", "s",
+                                             "robin@icloud.com"));
+  wizard = find_wizard ();
+  g_assert_nonnull (wizard);
+  g_assert_cmpstr (gtk_editable_get_text (wizard_child (wizard, "email_row")), ==,
+                   "robin@icloud.com");
+  gtk_window_destroy (GTK_WINDOW (wizard));
+
+  /* Remove asks first, then forgets the settings and the keyring entry. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (prefs), "prefs.remove-account", "s",
+                                             "pat@example.test"));
+  dialog = find_message_dialog ();
+  g_assert_nonnull (dialog);
+  g_assert_nonnull (postage_account_store_lookup (env.store, "pat@example.test"));
+  adw_message_dialog_response (dialog, "remove");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_assert_null (postage_account_store_lookup (env.store, "pat@example.test"));
+  spin_until (keyring_entry_gone, &pat_port);
+
+  gtk_window_destroy (GTK_WINDOW (prefs));
+  g_assert_finalize_object (prefs);
+}
+
+/* Cases, without a keyring */
+
+static void
+test_no_keyring_wizard (void)
+{
+  PostageAccountWizard *wizard;
+  PostageComposerWindow *window;
+  gboolean saved = FALSE;
+  guint before;
+
+  if (!require_server ())
+    return;
+
+  wizard = new_wizard (&saved);
+  fill_manual (wizard, "Nora Nokey", "nora@example.test", env.good.port, TEST_USER);
+  next (wizard);
+  gtk_editable_set_text (wizard_child (wizard, "password_row"), TEST_PASSWORD);
+  next (wizard);
+  spin_until (verify_failed, wizard);
+
+  /* Verified, but not kept: the message and the session-only choice. */
+  g_assert_true (gtk_widget_get_visible (wizard_child (wizard, "keyring_group")));
+  g_test_message ("keyring: %s", gtk_label_get_text (wizard_child (wizard, "keyring_label")));
+  g_assert_nonnull (strstr (gtk_label_get_text (wizard_child (wizard, "keyring_label")),
+                            "keyring"));
+  g_assert_null (postage_account_store_lookup (env.store, "nora@example.test"));
+  save_screenshot (GTK_WINDOW (wizard), "wizard-no-keyring.png");
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (wizard), "wizard.use-session-password",
+                                             NULL));
+  spin_until (flag_set, &saved);
+  g_assert_finalize_object (wizard);
+  g_assert_nonnull (postage_account_store_lookup (env.store, "nora@example.test"));
+  g_assert_cmpstr (postage_session_passwords_lookup (env.passwords, "nora@example.test"), ==,
+                   TEST_PASSWORD);
+  g_assert_false (found_in_files (g_getenv ("POSTAGE_TEST_HOME"), TEST_PASSWORD));
+
+  /* And it sends. */
+  before = count_spooled ();
+  window = postage_composer_window_new (NULL, env.store, env.passwords);
+  g_assert_true (postage_composer_window_select_account (window, "nora@example.test"));
+  gtk_window_present (GTK_WINDOW (window));
+  fill_message (window, "Session password");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL));
+  spin_until (composer_idle, window);
+  g_assert_false (gtk_revealer_get_reveal_child (composer_child (window, "error_revealer")));
+  g_assert_cmpuint (count_spooled (), ==, before + 1);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static void
+test_no_keyring_send (void)
+{
+  if (!require_server ())
+    return;
+
+  add_account_directly ("olly@example.test", env.good.port, NULL);
+  send_after_new_password ("olly@example.test", "Enter _Password…", TRUE);
+  g_assert_cmpstr (postage_session_passwords_lookup (env.passwords, "olly@example.test"), ==,
+                   TEST_PASSWORD);
+  g_assert_false (found_in_files (g_getenv ("POSTAGE_TEST_HOME"), TEST_PASSWORD));
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  const char *home = g_getenv ("POSTAGE_TEST_HOME");
+  g_autoptr(GtkCssProvider) provider = NULL;
+  gboolean no_keyring = FALSE;
+  int ret;
+
+  for (int i = 1; i < argc; i++)
+    if (g_strcmp0 (argv[i], "--no-keyring") == 0)
+      {
+        no_keyring = TRUE;
+        memmove (&argv[i], &argv[i + 1], (argc - i) * sizeof (char *));
+        argc--;
+        break;
+      }
+
+  env.top = home != NULL ? g_build_filename (home, "wizard-test", NULL)
+                         : g_dir_make_tmp ("postage-wizard-test-XXXXXX", NULL);
+  g_mkdir_with_parents (env.top, 0700);
+
+  /* Before anything connects to the session bus. */
+  if (no_keyring && home != NULL)
+    start_bus_without_keyring ();
+
+  /* NO_AT_BRIDGE is GTK 3's switch; without this GTK 4 starts the AT-SPI bus. */
+  g_setenv ("GTK_A11Y", "none", FALSE);
+  gtk_test_init (&argc, &argv, NULL);
+  adw_init ();
+  postage_mail_init ();
+
+  /* What AdwApplication does for the real program, so screenshots look right. */
+  provider = gtk_css_provider_new ();
+  gtk_css_provider_load_from_resource (provider, "/io/github/postage/Postage/style.css");
+  gtk_style_context_add_provider_for_display (gdk_display_get_default (),
+                                              GTK_STYLE_PROVIDER (provider),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+
+  setup_certificates ();
+  env.store = postage_account_store_new ();
+  postage_account_store_load (env.store, NULL);
+  env.passwords = postage_session_passwords_new ();
+
+  if (no_keyring)
+    {
+      g_test_add_func ("/postage/ui/no-keyring/wizard", test_no_keyring_wizard);
+      g_test_add_func ("/postage/ui/no-keyring/send", test_no_keyring_send);
+    }
+  else
+    {
+      g_test_add_func ("/postage/ui/accounts/new-destroy", test_new_destroy);
+      g_test_add_func ("/postage/ui/accounts/icloud", test_icloud);
+      g_test_add_func ("/postage/ui/accounts/wrong-password", test_wrong_password);
+      g_test_add_func ("/postage/ui/accounts/certificate", test_certificate);
+      g_test_add_func ("/postage/ui/accounts/new-password", test_new_password);
+      g_test_add_func ("/postage/ui/accounts/preferences", test_preferences);
+    }
+
+  ret = g_test_run ();
+
+  stop_server (&env.good);
+  if (env.bus != NULL)
+    {
+      g_subprocess_send_signal (env.bus, SIGTERM);
+      g_subprocess_wait (env.bus, NULL, NULL);
+      g_clear_object (&env.bus);
+    }
+  g_clear_object (&env.passwords);
+  g_clear_object (&env.store);
+  g_clear_pointer (&env.top, g_free);
+  g_clear_pointer (&env.cert_dir, g_free);
+  g_clear_pointer (&env.spool, g_free);
+  g_clear_pointer (&env.skip_reason, g_free);
+
+  return ret;
+}
