@@ -72,6 +72,19 @@ emit_progress (Session *s,
   s->emit (&event, s->emit_data);
 }
 
+static gboolean
+holds_secret (Session    *s,
+              const char *text,
+              gssize      length)
+{
+  for (guint i = 0; i < s->secrets->len; i++)
+    if (g_strstr_len (text, length, g_ptr_array_index (s->secrets, i)) != NULL)
+      return TRUE;
+  return FALSE;
+}
+
+/* The last guard before the transcript: whatever the caller passed, a line
+ * holding a credential is never shown. */
 static void
 emit_line (Session    *s,
            char        direction,
@@ -80,14 +93,7 @@ emit_line (Session    *s,
   PostageSmtpEvent event = { .kind = POSTAGE_SMTP_EVENT_TRANSCRIPT, .direction = direction };
   g_autofree char *shown = postage_smtp_sanitize_text (line, -1);
 
-  for (guint i = 0; i < s->secrets->len; i++)
-    if (strstr (shown, g_ptr_array_index (s->secrets, i)) != NULL)
-      {
-        g_free (shown);
-        shown = g_strdup ("****");
-        break;
-      }
-  event.line = shown;
+  event.line = holds_secret (s, shown, -1) ? "****" : shown;
   s->emit (&event, s->emit_data);
 }
 
@@ -154,17 +160,15 @@ redact_line (Session    *s,
              char       *line,
              gsize      *length)
 {
-  for (guint i = 0; i < s->secrets->len; i++)
-    if (g_strstr_len (line, *length, g_ptr_array_index (s->secrets, i)) != NULL)
-      {
-        char *redacted = g_strdup_printf ("%.4s****", line);
+  char *redacted;
 
-        explicit_bzero (line, *length);
-        g_free (line);
-        *length = strlen (redacted);
-        return redacted;
-      }
-  return line;
+  if (!holds_secret (s, line, *length))
+    return line;
+  redacted = g_strdup_printf ("%.4s****", line);
+  explicit_bzero (line, *length);
+  g_free (line);
+  *length = strlen (redacted);
+  return redacted;
 }
 
 static gboolean
