@@ -10,6 +10,12 @@
  * Order of saving: the server must accept the sign-in first; then the
  * password goes to the keyring and only then the settings to the store, so
  * there is never an account whose password was refused or is missing.
+ *
+ * The msmtp import is the one exception, because nothing is verified there:
+ * it copies settings only (never a password, never running anything from
+ * the file). Finding and parsing the file and asking the keyring are
+ * blocking, so both run on GTask worker threads on snapshots; the store is
+ * only touched here.
  */
 #define G_LOG_DOMAIN "postage-account-wizard"
 
@@ -19,6 +25,7 @@
 #include <string.h>
 
 #include "accounts/postage-discovery.h"
+#include "accounts/postage-msmtp-import.h"
 #include "accounts/postage-providers.h"
 #include "accounts/postage-secret-store.h"
 #include "smtp/postage-smtp-error.h"
@@ -94,6 +101,11 @@ struct _PostageAccountWizard
   GtkExpander             *transcript_expander;
   GtkScrolledWindow       *transcript_scroller;
   GtkTextView             *transcript_view;
+  AdwPreferencesGroup     *msmtp_group;
+  AdwActionRow            *msmtp_row;
+  GtkLabel                *imported_title_label;
+  GtkLabel                *imported_intro_label;
+  GtkListBox              *imported_list;
 
   /* owned */
   PostageAccountStore     *store;
@@ -105,6 +117,8 @@ struct _PostageAccountWizard
   GCancellable            *step;         /* the running discovery, job or save */
   GtkFileChooserNative    *chooser;
   GtkTextMark             *transcript_end;
+  GPtrArray               *msmtp_items;  /* PostageMsmtpAccount *, from the scan */
+  char                    *msmtp_path;
 
   /* borrowed from providers */
   const PostageProvider   *provider;
@@ -121,6 +135,7 @@ struct _PostageAccountWizard
   guint                    setting_port : 1;
   guint                    discovering : 1;
   guint                    providers_loaded : 1;
+  guint                    checking_keyring : 1;
 };
 
 enum {
@@ -383,6 +398,12 @@ update_header (PostageAccountWizard *self)
       else
         next_label = _("_Verify");
     }
+  else if (on_page (self, "imported"))
+    {
+      subtitle = _("Imported from msmtp");
+      busy = self->checking_keyring;
+      next_label = _("_Done");
+    }
   else if (on_page (self, "verify"))
     {
       subtitle = _("Verification");
@@ -395,11 +416,15 @@ update_header (PostageAccountWizard *self)
   gtk_button_set_label (self->next_button, next_label);
   gtk_widget_set_visible (GTK_WIDGET (self->next_button), next_visible);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "wizard.next", next_enabled && next_visible);
-  gtk_widget_set_visible (GTK_WIDGET (self->back_button), !first);
+  /* The import is done once it has happened: no way back, only Done. */
+  gtk_widget_set_visible (GTK_WIDGET (self->back_button), !first && !on_page (self, "imported"));
   gtk_widget_set_visible (GTK_WIDGET (self->cancel_button), first);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "wizard.back",
-                                 !first && self->verify_state != VERIFY_SAVING);
+                                 !first && !on_page (self, "imported") &&
+                                 self->verify_state != VERIFY_SAVING);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "wizard.manual", !self->discovering);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "wizard.import-msmtp",
+                                 !self->discovering && on_page (self, "address"));
   gtk_spinner_set_spinning (self->spinner, busy);
   gtk_widget_set_visible (GTK_WIDGET (self->spinner), busy);
 }
@@ -1127,6 +1152,399 @@ password_next (PostageAccountWizard *self)
   start_verify (self);
 }
 
+/* msmtp import */
+
+typedef struct
+{
+  char      *path;
+  GPtrArray *items;
+} MsmtpScan;
+
+static void
+msmtp_scan_free (MsmtpScan *scan)
+{
+  g_free (scan->path);
+  g_clear_pointer (&scan->items, g_ptr_array_unref);
+  g_free (scan);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsmtpScan, msmtp_scan_free)
+
+typedef enum {
+  KEYRING_CHECKING,
+  KEYRING_FOUND,
+  KEYRING_NOT_NEEDED,
+  KEYRING_MISSING,
+  KEYRING_FAILED,
+  KEYRING_VERIFIED,
+} KeyringStatus;
+
+/* One account's keyring question, filled in on the main thread and only
+ * read on the worker, which answers with new KeyringCheck structs. */
+typedef struct
+{
+  char          *id;
+  char          *host;
+  char          *user;
+  guint16        port;
+  KeyringStatus  status;
+  char          *message;
+} KeyringCheck;
+
+static void
+keyring_check_free (gpointer data)
+{
+  KeyringCheck *check = data;
+
+  g_free (check->id);
+  g_free (check->host);
+  g_free (check->user);
+  g_free (check->message);
+  g_free (check);
+}
+
+static GWeakRef *
+weak_ref_new (gpointer object)
+{
+  GWeakRef *ref = g_new0 (GWeakRef, 1);
+
+  g_weak_ref_init (ref, object);
+  return ref;
+}
+
+static void
+weak_ref_free (GWeakRef *ref)
+{
+  g_weak_ref_clear (ref);
+  g_free (ref);
+}
+
+/* Worker thread: parsing only. Nothing written in the file is ever run. */
+static void
+msmtp_scan_thread (GTask        *task,
+                   gpointer      source_object,
+                   gpointer      task_data,
+                   GCancellable *cancellable)
+{
+  g_autofree char *path = postage_msmtp_find_config ();
+  g_autoptr(GError) error = NULL;
+  MsmtpScan *scan;
+  GPtrArray *items;
+
+  if (path == NULL)
+    {
+      g_task_return_pointer (task, NULL, NULL);
+      return;
+    }
+  if ((items = postage_msmtp_import_read_full (path, &error)) == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  scan = g_new0 (MsmtpScan, 1);
+  scan->path = g_steal_pointer (&path);
+  scan->items = items;
+  g_task_return_pointer (task, scan, (GDestroyNotify) msmtp_scan_free);
+}
+
+/* The accounts the import would add: readable, and not in the store. */
+static guint
+count_importable (PostageAccountWizard *self)
+{
+  guint n = 0;
+
+  for (guint i = 0; self->msmtp_items != NULL && i < self->msmtp_items->len; i++)
+    {
+      PostageMsmtpAccount *item = g_ptr_array_index (self->msmtp_items, i);
+
+      if (item->problem == NULL &&
+          postage_account_store_lookup (self->store, postage_account_get_id (item->account)) == NULL)
+        n++;
+    }
+
+  return n;
+}
+
+/* "~/.msmtprc" rather than the whole home folder. */
+static char *
+dup_display_path (const char *path)
+{
+  const char *home = g_get_home_dir ();
+  gsize len = strlen (home);
+
+  if (len > 1 && g_str_has_prefix (path, home) && path[len] == G_DIR_SEPARATOR)
+    return g_strconcat ("~", path + len, NULL);
+
+  return g_strdup (path);
+}
+
+static void
+update_msmtp_offer (PostageAccountWizard *self)
+{
+  g_autofree char *title = NULL;
+  g_autofree char *subtitle = NULL;
+  g_autofree char *display_path = NULL;
+  guint n = self->mode == MODE_ADD ? count_importable (self) : 0;
+
+  gtk_widget_set_visible (GTK_WIDGET (self->msmtp_group), n > 0);
+  if (n == 0)
+    return;
+
+  display_path = dup_display_path (self->msmtp_path);
+  title = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                        "Import %u account from msmtp",
+                                        "Import %u accounts from msmtp", n), n);
+  /* Translators: %s is msmtp's configuration file, e.g. ~/.msmtprc */
+  subtitle = g_strdup_printf (_("Settings from %s. Passwords come from your keyring: Postage "
+                                "never runs commands from that file."), display_path);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->msmtp_row), title);
+  adw_action_row_set_subtitle (self->msmtp_row, subtitle);
+}
+
+static void
+msmtp_scan_done_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  GWeakRef *ref = user_data;
+  g_autoptr(PostageAccountWizard) self = g_weak_ref_get (ref);
+  g_autoptr(MsmtpScan) scan = NULL;
+  g_autoptr(GError) error = NULL;
+
+  POSTAGE_ASSERT_UI_THREAD ();
+
+  weak_ref_free (ref);
+  scan = g_task_propagate_pointer (G_TASK (result), &error);
+
+  if (error != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    /* A file msmtp itself would reject: there is nothing to offer. */
+    g_debug ("Not offering an msmtp import: %s", error->message);
+  if (self == NULL || scan == NULL)
+    return;
+
+  g_clear_pointer (&self->msmtp_items, g_ptr_array_unref);
+  g_free (self->msmtp_path);
+  self->msmtp_items = g_steal_pointer (&scan->items);
+  self->msmtp_path = g_steal_pointer (&scan->path);
+  update_msmtp_offer (self);
+}
+
+static void
+start_msmtp_scan (PostageAccountWizard *self)
+{
+  g_autoptr(GTask) task = NULL;
+
+  /* No source object: closing the window must not wait for the worker. */
+  task = g_task_new (NULL, self->cancellable, msmtp_scan_done_cb, weak_ref_new (self));
+  g_task_set_source_tag (task, start_msmtp_scan);
+  g_task_run_in_thread (task, msmtp_scan_thread);
+}
+
+/* Worker thread: one blocking keyring lookup per account. A password found
+ * is wiped at once; it never leaves this function. */
+static void
+keyring_check_thread (GTask        *task,
+                      gpointer      source_object,
+                      gpointer      task_data,
+                      GCancellable *cancellable)
+{
+  GPtrArray *checks = task_data;
+  g_autoptr(GPtrArray) answers = g_ptr_array_new_with_free_func (keyring_check_free);
+
+  for (guint i = 0; i < checks->len; i++)
+    {
+      const KeyringCheck *check = g_ptr_array_index (checks, i);
+      KeyringCheck *answer = g_new0 (KeyringCheck, 1);
+      g_autoptr(GError) error = NULL;
+      char *password;
+
+      answer->id = g_strdup (check->id);
+      g_ptr_array_add (answers, answer);
+
+      if (*check->user == '\0')
+        {
+          answer->status = KEYRING_NOT_NEEDED;
+          continue;
+        }
+
+      password = postage_secret_store_lookup_sync (check->host, check->port, check->user,
+                                                   cancellable, &error);
+      if (password != NULL)
+        answer->status = KEYRING_FOUND;
+      else if (g_error_matches (error, POSTAGE_ACCOUNT_ERROR, POSTAGE_ACCOUNT_ERROR_NO_PASSWORD))
+        answer->status = KEYRING_MISSING;
+      else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_task_return_error (task, g_steal_pointer (&error));
+          return;
+        }
+      else
+        {
+          answer->status = KEYRING_FAILED;
+          answer->message = g_strdup (error->message);
+        }
+      postage_secret_free (password);
+    }
+
+  g_task_return_pointer (task, g_steal_pointer (&answers), (GDestroyNotify) g_ptr_array_unref);
+}
+
+static GtkWidget *
+find_imported_row (PostageAccountWizard *self,
+                   const char           *id)
+{
+  for (GtkWidget *row = gtk_widget_get_first_child (GTK_WIDGET (self->imported_list));
+       row != NULL; row = gtk_widget_get_next_sibling (row))
+    if (g_strcmp0 (g_object_get_data (G_OBJECT (row), "account-id"), id) == 0)
+      return row;
+
+  return NULL;
+}
+
+static void
+set_imported_status (GtkWidget     *row,
+                     KeyringStatus  status,
+                     const char    *message)
+{
+  GtkImage *icon = g_object_get_data (G_OBJECT (row), "status-icon");
+  GtkWidget *button = g_object_get_data (G_OBJECT (row), "password-button");
+  const char *notes = g_object_get_data (G_OBJECT (row), "notes");
+  g_autofree char *text = NULL;
+  g_autofree char *subtitle = NULL;
+  const char *icon_name;
+
+  switch (status)
+    {
+    case KEYRING_CHECKING:
+      icon_name = "content-loading-symbolic";
+      text = g_strdup (_("Looking for its password in your keyring…"));
+      break;
+    case KEYRING_FOUND:
+      icon_name = "emblem-ok-symbolic";
+      text = g_strdup (_("Ready: its password is in your keyring."));
+      break;
+    case KEYRING_NOT_NEEDED:
+      icon_name = "emblem-ok-symbolic";
+      text = g_strdup (_("Ready: it signs in without a password."));
+      break;
+    case KEYRING_VERIFIED:
+      icon_name = "emblem-ok-symbolic";
+      text = g_strdup (_("Ready: its password was checked and saved in your keyring."));
+      break;
+    case KEYRING_MISSING:
+      icon_name = "dialog-password-symbolic";
+      text = g_strdup (_("Needs a password: none is in your keyring yet."));
+      break;
+    case KEYRING_FAILED:
+    default:
+      icon_name = "dialog-warning-symbolic";
+      /* Translators: %s is the keyring's own explanation */
+      text = g_strdup_printf (_("Your keyring could not be asked: %s"), message);
+      break;
+    }
+
+  subtitle = notes != NULL ? g_strconcat (text, "\n", notes, NULL) : g_strdup (text);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+  gtk_image_set_from_icon_name (icon, icon_name);
+  g_object_set_data (G_OBJECT (row), "status", GINT_TO_POINTER (status));
+  gtk_widget_set_visible (button, status == KEYRING_MISSING || status == KEYRING_FAILED);
+}
+
+/* A row for one msmtp account. @problem: why it was not imported, or NULL. */
+static void
+add_imported_row (PostageAccountWizard *self,
+                  PostageMsmtpAccount  *item,
+                  const char           *problem)
+{
+  const char *id = postage_account_get_id (item->account);
+  GtkWidget *row = adw_action_row_new ();
+  /* The subtitle says it in words. */
+  GtkWidget *icon = g_object_new (GTK_TYPE_IMAGE,
+                                  "accessible-role", GTK_ACCESSIBLE_ROLE_PRESENTATION,
+                                  NULL);
+  GtkWidget *button;
+  g_autoptr(GString) notes = g_string_new (NULL);
+  g_autofree char *label = NULL;
+
+  /* Names come from the file: text, not markup. */
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), id);
+  adw_action_row_add_prefix (ADW_ACTION_ROW (row), icon);
+
+  button = gtk_button_new_with_mnemonic (_("Enter _Password…"));
+  gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "wizard.enter-imported-password");
+  gtk_actionable_set_action_target (GTK_ACTIONABLE (button), "s", id);
+  /* Translators: %s is an account's name */
+  label = g_strdup_printf (_("Enter the password for %s"), id);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (button),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, label,
+                                  -1);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), button);
+
+  if (item->had_passwordeval)
+    g_string_append (notes, _("Its passwordeval command in the msmtp file was not run."));
+  if (item->had_password)
+    g_string_append_printf (notes, "%s%s", notes->len > 0 ? "\n" : "",
+                            _("The password written in the msmtp file was not used or "
+                              "copied."));
+
+  g_object_set_data_full (G_OBJECT (row), "account-id", g_strdup (id), g_free);
+  g_object_set_data (G_OBJECT (row), "status-icon", icon);
+  g_object_set_data (G_OBJECT (row), "password-button", button);
+  if (notes->len > 0)
+    g_object_set_data_full (G_OBJECT (row), "notes",
+                            g_string_free (g_steal_pointer (&notes), FALSE), g_free);
+  gtk_list_box_append (self->imported_list, row);
+
+  if (problem != NULL)
+    {
+      g_autofree char *text = NULL;
+
+      /* Translators: %s says why, e.g. "The server is missing." */
+      text = g_strdup_printf (_("Not imported: %s"), problem);
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), text);
+      gtk_image_set_from_icon_name (GTK_IMAGE (icon), "dialog-warning-symbolic");
+      gtk_widget_set_visible (button, FALSE);
+    }
+  else
+    set_imported_status (row, KEYRING_CHECKING, NULL);
+}
+
+static void
+keyring_checked_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  StepClosure *closure = user_data;
+  g_autoptr(PostageAccountWizard) self = NULL;
+  g_autoptr(GPtrArray) answers = NULL;
+  g_autoptr(GError) error = NULL;
+
+  POSTAGE_ASSERT_UI_THREAD ();
+
+  answers = g_task_propagate_pointer (G_TASK (result), &error);
+  self = step_closure_dup_wizard (closure);
+  step_closure_free (closure);
+
+  if (self == NULL)
+    return;
+
+  g_clear_object (&self->step);
+  self->checking_keyring = FALSE;
+  update_header (self);
+
+  for (guint i = 0; answers != NULL && i < answers->len; i++)
+    {
+      KeyringCheck *answer = g_ptr_array_index (answers, i);
+      GtkWidget *row = find_imported_row (self, answer->id);
+
+      if (row != NULL)
+        set_imported_status (row, answer->status, answer->message);
+    }
+}
+
 /* Actions */
 
 static void
@@ -1162,6 +1580,8 @@ next_action (GtkWidget  *widget,
     password_next (self);
   else if (on_page (self, "verify") && self->verify_state == VERIFY_FAILED)
     start_verify (self);
+  else if (on_page (self, "imported"))
+    gtk_window_close (GTK_WINDOW (self));
 }
 
 static void
@@ -1171,7 +1591,7 @@ back_action (GtkWidget  *widget,
 {
   PostageAccountWizard *self = POSTAGE_ACCOUNT_WIZARD (widget);
 
-  if (is_first_page (self))
+  if (is_first_page (self) || on_page (self, "imported"))
     return;
 
   if (on_page (self, "verify"))
@@ -1217,6 +1637,118 @@ manual_action (GtkWidget  *widget,
   set_source (self, "document-edit-symbolic", _("Manual Settings"),
               _("Enter the outgoing (SMTP) server your provider’s help pages give."));
   show_page (self, "settings");
+}
+
+static void
+import_msmtp_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *param)
+{
+  PostageAccountWizard *self = POSTAGE_ACCOUNT_WIZARD (widget);
+  g_autoptr(GPtrArray) checks = g_ptr_array_new_with_free_func (keyring_check_free);
+  g_autoptr(GTask) task = NULL;
+  g_autofree char *title = NULL;
+  g_autofree char *intro = NULL;
+  g_autofree char *display_path = NULL;
+  GtkWidget *child;
+  guint imported = 0;
+
+  POSTAGE_ASSERT_UI_THREAD ();
+
+  if (self->mode != MODE_ADD || self->msmtp_items == NULL || count_importable (self) == 0)
+    return;
+
+  cancel_step (self);
+  show_discovering (self, NULL);
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->imported_list))) != NULL)
+    gtk_list_box_remove (self->imported_list, child);
+
+  for (guint i = 0; i < self->msmtp_items->len; i++)
+    {
+      PostageMsmtpAccount *item = g_ptr_array_index (self->msmtp_items, i);
+      PostageAccount *account = item->account;
+      g_autoptr(GError) error = NULL;
+      KeyringCheck *check;
+
+      if (item->problem != NULL)
+        {
+          add_imported_row (self, item, item->problem);
+          continue;
+        }
+      /* Never replaces: accounts Postage has were not part of the offer. */
+      if (postage_account_store_lookup (self->store, postage_account_get_id (account)) != NULL)
+        continue;
+      if (!postage_account_store_save (self->store, account, &error))
+        {
+          add_imported_row (self, item, error->message);
+          continue;
+        }
+
+      imported++;
+      add_imported_row (self, item, NULL);
+      check = g_new0 (KeyringCheck, 1);
+      check->id = g_strdup (postage_account_get_id (account));
+      check->host = g_strdup (postage_account_get_host (account));
+      check->user = g_strdup (postage_account_get_user (account));
+      check->port = postage_account_get_port (account);
+      g_ptr_array_add (checks, check);
+    }
+
+  title = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u Account Imported",
+                                        "%u Accounts Imported", imported), imported);
+  display_path = dup_display_path (self->msmtp_path);
+  /* Translators: %s is msmtp's configuration file, e.g. ~/.msmtprc */
+  intro = g_strdup_printf (_("Their settings came from %s. Postage ran no command from that "
+                             "file and copied no password written in it: passwords come from "
+                             "your keyring."), display_path);
+  gtk_label_set_text (self->imported_title_label, title);
+  gtk_label_set_text (self->imported_intro_label, intro);
+  gtk_widget_set_visible (GTK_WIDGET (self->msmtp_group), FALSE);
+
+  self->checking_keyring = checks->len > 0;
+  show_page (self, "imported");
+  gtk_widget_grab_focus (GTK_WIDGET (self->next_button));
+  if (checks->len == 0)
+    return;
+
+  new_step (self);
+  task = g_task_new (NULL, self->step, keyring_checked_cb, step_closure_new (self));
+  g_task_set_source_tag (task, import_msmtp_action);
+  g_task_set_task_data (task, g_steal_pointer (&checks), (GDestroyNotify) g_ptr_array_unref);
+  g_task_run_in_thread (task, keyring_check_thread);
+}
+
+static void
+imported_password_saved_cb (PostageAccountWizard *self,
+                            PostageAccount       *account)
+{
+  GtkWidget *row = find_imported_row (self, postage_account_get_id (account));
+
+  if (row != NULL)
+    set_imported_status (row, KEYRING_VERIFIED, NULL);
+  /* Verified and kept, as the signal promises. */
+  g_signal_emit (self, signals[ACCOUNT_SAVED], 0, account);
+}
+
+static void
+enter_imported_password_action (GtkWidget  *widget,
+                                const char *action_name,
+                                GVariant   *param)
+{
+  PostageAccountWizard *self = POSTAGE_ACCOUNT_WIZARD (widget);
+  PostageAccount *account;
+  PostageAccountWizard *wizard;
+
+  account = postage_account_store_lookup (self->store, g_variant_get_string (param, NULL));
+  if (account == NULL)
+    return;
+
+  /* The password and verify pages, as for a password that stopped working. */
+  wizard = postage_account_wizard_new_for_password (GTK_WINDOW (self), self->store,
+                                                    self->passwords, account);
+  g_signal_connect_object (wizard, "account-saved", G_CALLBACK (imported_password_saved_cb),
+                           self, G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (wizard));
 }
 
 static void
@@ -1392,6 +1924,7 @@ postage_account_wizard_constructed (GObject *object)
     {
       self->mode = MODE_ADD;
       show_page (self, "address");
+      start_msmtp_scan (self);
       return;
     }
 
@@ -1457,6 +1990,7 @@ postage_account_wizard_dispose (GObject *object)
   g_clear_object (&self->passwords);
   self->provider = NULL;
   g_clear_pointer (&self->providers, postage_providers_free);
+  g_clear_pointer (&self->msmtp_items, g_ptr_array_unref);
 
   G_OBJECT_CLASS (postage_account_wizard_parent_class)->dispose (object);
 }
@@ -1472,6 +2006,7 @@ postage_account_wizard_finalize (GObject *object)
   g_clear_pointer (&self->mirrored_user, g_free);
   g_clear_pointer (&self->fingerprint, g_free);
   g_clear_pointer (&self->untrusted_fingerprint, g_free);
+  g_clear_pointer (&self->msmtp_path, g_free);
 
   G_OBJECT_CLASS (postage_account_wizard_parent_class)->finalize (object);
 }
@@ -1622,6 +2157,13 @@ postage_account_wizard_class_init (PostageAccountWizardClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PostageAccountWizard, transcript_expander);
   gtk_widget_class_bind_template_child (widget_class, PostageAccountWizard, transcript_scroller);
   gtk_widget_class_bind_template_child (widget_class, PostageAccountWizard, transcript_view);
+  gtk_widget_class_bind_template_child (widget_class, PostageAccountWizard, msmtp_group);
+  gtk_widget_class_bind_template_child (widget_class, PostageAccountWizard, msmtp_row);
+  gtk_widget_class_bind_template_child (widget_class, PostageAccountWizard, imported_title_label);
+  gtk_widget_class_bind_template_child (widget_class, PostageAccountWizard, imported_intro_label);
+  gtk_widget_class_bind_template_child (widget_class, PostageAccountWizard, imported_list);
+  /* Not kept in the struct; bound so tests can press it. */
+  gtk_widget_class_bind_template_child_full (widget_class, "msmtp_button", FALSE, 0);
 
   gtk_widget_class_install_action (widget_class, "wizard.next", NULL, next_action);
   gtk_widget_class_install_action (widget_class, "wizard.back", NULL, back_action);
@@ -1638,6 +2180,10 @@ postage_account_wizard_class_init (PostageAccountWizardClass *klass)
                                    retry_keyring_action);
   gtk_widget_class_install_action (widget_class, "wizard.choose-ca-file", NULL,
                                    choose_ca_file_action);
+  gtk_widget_class_install_action (widget_class, "wizard.import-msmtp", NULL,
+                                   import_msmtp_action);
+  gtk_widget_class_install_action (widget_class, "wizard.enter-imported-password", "s",
+                                   enter_imported_password_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
 }

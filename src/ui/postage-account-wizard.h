@@ -19,7 +19,11 @@ G_DECLARE_FINAL_TYPE (PostageAccountWizard, postage_account_wizard, POSTAGE, ACC
  * sign-in and the settings and password are kept, then closes. Nothing is
  * saved before a verification succeeded. Main thread only. */
 
-/* A new account: address → settings → password → verify. */
+/* A new account: address → settings → password → verify. When an msmtp
+ * configuration has accounts the store lacks, the first page also offers to
+ * import them (settings only; passwords come from the keyring or are entered
+ * and verified through the password page). Such a password emits
+ * "account-saved" from this wizard too, which stays open until Done. */
 PostageAccountWizard *postage_account_wizard_new              (GtkWindow               *parent,
                                                                PostageAccountStore     *store,
                                                                PostageSessionPasswords *passwords);

@@ -17,6 +17,7 @@
 #include "config.h"
 
 #include <adwaita.h>
+#include <glib/gstdio.h>
 #include <libsecret/secret.h>
 #include <signal.h>
 #include <string.h>
@@ -989,6 +990,223 @@ test_preferences (void)
   g_assert_finalize_object (prefs);
 }
 
+/* msmtp users */
+
+/* Stores a password the way msmtp's documentation says to, with secret-tool
+ * itself: `secret-tool store --label=… host H service smtp user U`. */
+static void
+store_msmtp_secret (const char *host,
+                    const char *user,
+                    const char *password)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE);
+  /* A system tool, not code under test: not under the suite's fatal warnings. */
+  g_subprocess_launcher_unsetenv (launcher, "G_DEBUG");
+  g_subprocess_launcher_unsetenv (launcher, "MALLOC_CHECK_");
+  process = g_subprocess_launcher_spawn (launcher, &error, "secret-tool", "store",
+                                         "--label=msmtp test", "host", host, "service", "smtp",
+                                         "user", user, NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, password, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_successful (process));
+}
+
+static gboolean
+is_visible (gpointer data)
+{
+  return gtk_widget_get_visible (data);
+}
+
+static AdwActionRow *
+imported_row (PostageAccountWizard *wizard,
+              const char           *id)
+{
+  for (GtkWidget *row = gtk_widget_get_first_child (wizard_child (wizard, "imported_list"));
+       row != NULL; row = gtk_widget_get_next_sibling (row))
+    if (ADW_IS_ACTION_ROW (row) &&
+        g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), id) == 0)
+      return ADW_ACTION_ROW (row);
+
+  return NULL;
+}
+
+static gboolean
+keyring_answered (gpointer data)
+{
+  PostageAccountWizard *wizard = data;
+  const char *ids[] = { "evalacct", "kim" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
+    {
+      AdwActionRow *row = imported_row (wizard, ids[i]);
+
+      g_assert_nonnull (row);
+      if (g_str_has_prefix (adw_action_row_get_subtitle (row), "Looking"))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* The button under @root whose action is @action_name, or NULL. */
+static GtkWidget *
+find_action_button (GtkWidget  *root,
+                    const char *action_name)
+{
+  if (GTK_IS_BUTTON (root) &&
+      g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (root)), action_name) == 0)
+    return root;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_action_button (child, action_name);
+
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
+static PostageAccountWizard *
+find_other_wizard (PostageAccountWizard *except)
+{
+  g_autoptr(GList) toplevels = gtk_window_list_toplevels ();
+
+  for (GList *l = toplevels; l != NULL; l = l->next)
+    if (POSTAGE_IS_ACCOUNT_WIZARD (l->data) && l->data != (gpointer) except)
+      return l->data;
+
+  return NULL;
+}
+
+/* An msmtp user: the first page offers the two accounts; importing adds them
+ * without running the passwordeval command or copying the plaintext
+ * password, and says which one found its password in the keyring (msmtp's
+ * secret-tool entry) and which one needs it entered. */
+static void
+test_msmtp_import (void)
+{
+  g_autofree char *folder = g_build_filename (g_get_user_config_dir (), "msmtp", NULL);
+  g_autofree char *config_path = g_build_filename (folder, "config", NULL);
+  g_autofree char *postage_config = g_build_filename (g_get_user_config_dir (), "postage", NULL);
+  g_autofree char *marker = NULL;
+  g_autofree char *config = NULL;
+  PostageAccountWizard *wizard;
+  PostageAccountWizard *password_wizard;
+  PostageAccount *account;
+  AdwActionRow *row;
+  GtkWidget *button;
+  gboolean saved = FALSE;
+  const char *subtitle;
+
+  if (!require_server ())
+    return;
+
+  marker = g_build_filename (env.top, "passwordeval-ran", NULL);
+  store_msmtp_secret ("smtp.msmtp-kim.test", "kim", "kim-keyring-secret-2203");
+  config = g_strdup_printf ("# a sample msmtp configuration\n"
+                            "defaults\n"
+                            "auth on\n"
+                            "tls on\n"
+                            "tls_starttls on\n"
+                            "\n"
+                            "account evalacct\n"
+                            "host 127.0.0.1\n"
+                            "port %u\n"
+                            "from eve@example.test\n"
+                            "user ui-eve\n"
+                            "passwordeval touch %s; echo not-a-password\n"
+                            "\n"
+                            "account kim\n"
+                            "host smtp.msmtp-kim.test\n"
+                            "port 587\n"
+                            "from kim@example.test\n"
+                            "user kim\n"
+                            "password msmtp-plaintext-4417\n"
+                            "\n"
+                            "account default : kim\n",
+                            env.good.port, marker);
+  g_assert_cmpint (g_mkdir_with_parents (folder, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (config_path, config, -1, NULL));
+  g_assert_null (postage_account_store_lookup (env.store, "evalacct"));
+  g_assert_null (postage_account_store_lookup (env.store, "kim"));
+
+  /* The offer, on the first page a new person sees. */
+  wizard = new_wizard (&saved);
+  g_assert_cmpstr (wizard_page (wizard), ==, "address");
+  spin_until (is_visible, wizard_child (wizard, "msmtp_group"));
+  g_assert_cmpstr (adw_preferences_row_get_title (wizard_child (wizard, "msmtp_row")), ==,
+                   "Import 2 accounts from msmtp");
+  g_test_message ("offer: %s", adw_action_row_get_subtitle (wizard_child (wizard, "msmtp_row")));
+  save_screenshot (GTK_WINDOW (wizard), "wizard-msmtp-offer.png");
+
+  /* Press it. */
+  g_signal_emit_by_name (wizard_child (wizard, "msmtp_button"), "clicked");
+  g_assert_cmpstr (wizard_page (wizard), ==, "imported");
+  g_assert_cmpstr (gtk_label_get_text (wizard_child (wizard, "imported_title_label")), ==,
+                   "2 Accounts Imported");
+
+  /* Both are in the store, with msmtp's settings and no password. */
+  account = postage_account_store_lookup (env.store, "evalacct");
+  g_assert_nonnull (account);
+  g_assert_cmpstr (postage_account_get_email (account), ==, "eve@example.test");
+  g_assert_cmpuint (postage_account_get_port (account), ==, env.good.port);
+  account = postage_account_store_lookup (env.store, "kim");
+  g_assert_nonnull (account);
+  g_assert_cmpstr (postage_account_get_host (account), ==, "smtp.msmtp-kim.test");
+  g_assert_cmpstr (postage_account_get_user (account), ==, "kim");
+  g_assert_cmpint (postage_account_get_security (account), ==, POSTAGE_SECURITY_STARTTLS);
+
+  /* The keyring answers, per account. */
+  spin_until (keyring_answered, wizard);
+  row = imported_row (wizard, "kim");
+  subtitle = adw_action_row_get_subtitle (row);
+  g_test_message ("kim: %s", subtitle);
+  g_assert_true (g_str_has_prefix (subtitle, "Ready: its password is in your keyring."));
+  g_assert_nonnull (strstr (subtitle, "password written in the msmtp file was not used"));
+  button = find_action_button (GTK_WIDGET (row), "wizard.enter-imported-password");
+  g_assert_true (button == NULL || !gtk_widget_get_visible (button));
+
+  row = imported_row (wizard, "evalacct");
+  subtitle = adw_action_row_get_subtitle (row);
+  g_test_message ("evalacct: %s", subtitle);
+  g_assert_true (g_str_has_prefix (subtitle, "Needs a password"));
+  g_assert_nonnull (strstr (subtitle, "passwordeval command in the msmtp file was not run"));
+  button = find_action_button (GTK_WIDGET (row), "wizard.enter-imported-password");
+  g_assert_nonnull (button);
+  g_assert_true (gtk_widget_get_visible (button));
+
+  save_screenshot (GTK_WINDOW (wizard), "wizard-msmtp-import.png");
+
+  /* Nothing from the file was run, and the plaintext password was not copied. */
+  g_assert_false (g_file_test (marker, G_FILE_TEST_EXISTS));
+  g_assert_false (found_in_files (postage_config, "msmtp-plaintext-4417"));
+  g_assert_false (found_in_files (postage_config, "not-a-password"));
+
+  /* A missing password: the password and verify pages for that account. */
+  g_signal_emit_by_name (button, "clicked");
+  password_wizard = find_other_wizard (wizard);
+  g_assert_nonnull (password_wizard);
+  g_assert_cmpstr (wizard_page (password_wizard), ==, "password");
+  g_assert_nonnull (strstr (adw_preferences_group_get_description (
+                              wizard_child (password_wizard, "password_group")), "ui-eve"));
+  gtk_window_destroy (GTK_WINDOW (password_wizard));
+
+  /* Done closes it; an import verifies nothing, so nothing was "saved". */
+  next (wizard);
+  g_assert_finalize_object (wizard);
+  g_assert_false (saved);
+  g_assert_false (g_file_test (marker, G_FILE_TEST_EXISTS));
+
+  g_assert_cmpint (g_unlink (config_path), ==, 0);
+}
+
 /* Cases, without a keyring */
 
 static void
@@ -1109,6 +1327,7 @@ main (int    argc,
       g_test_add_func ("/postage/ui/accounts/certificate", test_certificate);
       g_test_add_func ("/postage/ui/accounts/new-password", test_new_password);
       g_test_add_func ("/postage/ui/accounts/preferences", test_preferences);
+      g_test_add_func ("/postage/ui/accounts/msmtp-import", test_msmtp_import);
     }
 
   ret = g_test_run ();
