@@ -180,9 +180,13 @@ _postage_address_list_parse_mailboxes (const char  *field,
 
       if (parsed != NULL && internet_address_list_length (parsed) == 1)
         address = internet_address_list_get_address (parsed, 0);
+      /* Both forms must be valid: the envelope takes the A-label one, and a
+       * broken xn-- label decodes (or re-encodes) to garbage. */
       if (address == NULL || !INTERNET_ADDRESS_IS_MAILBOX (address) ||
           !postage_address_is_valid (
             internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (address))) ||
+          !postage_address_is_valid (
+            internet_address_mailbox_get_idn_addr (INTERNET_ADDRESS_MAILBOX (address))) ||
           /* a bare entry must be only the address: "bob example.com" is not
            * (GMime shows xn-- domains decoded, so either form may match) */
           (strchr (entry, '<') == NULL &&

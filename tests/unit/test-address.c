@@ -55,6 +55,17 @@ test_idn (void)
 }
 
 static void
+test_broken_idn (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) list = postage_address_list_parse ("g <z@xn--bshech", &error);
+
+  /* found by fuzz-address: an invalid xn-- label must not become garbage */
+  g_assert_null (list);
+  g_assert_error (error, POSTAGE_MAIL_ERROR, POSTAGE_MAIL_ERROR_INVALID_ADDRESS);
+}
+
+static void
 test_empty (void)
 {
   g_autoptr(GError) error = NULL;
@@ -121,6 +132,7 @@ main (int    argc,
   g_test_add_func ("/postage/address/list", test_list);
   g_test_add_func ("/postage/address/empty", test_empty);
   g_test_add_func ("/postage/address/idn", test_idn);
+  g_test_add_func ("/postage/address/broken-idn", test_broken_idn);
   g_test_add_func ("/postage/address/malformed-named", test_malformed_named);
   g_test_add_func ("/postage/address/injection", test_injection);
   g_test_add_func ("/postage/address/header-value", test_header_value);
