@@ -118,6 +118,20 @@ postage_host_is_loopback (const char *host)
   return address != NULL && g_inet_address_get_is_loopback (address);
 }
 
+/* A host name (letters, digits, '-' and '.', at most 253 octets, RFC 1035
+ * §2.3.4) or an IP address literal; nothing a resolver or a shell could
+ * read as anything else. */
+static gboolean
+is_host_name (const char *host)
+{
+  if (g_hostname_is_ip_address (host))
+    return TRUE;
+  if (strlen (host) > 253 || host[0] == '-' || host[0] == '.')
+    return FALSE;
+  return strspn (host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") ==
+         strlen (host);
+}
+
 static gboolean
 has_control_chars (const char *text)
 {
@@ -464,6 +478,22 @@ invalid (GError    **error,
 }
 
 gboolean
+postage_account_check_ca_file (PostageAccount  *self,
+                               GError         **error)
+{
+  g_return_val_if_fail (POSTAGE_IS_ACCOUNT (self), FALSE);
+
+  /* A FIFO would block the TLS setup forever, /dev/zero fill memory. */
+  if (self->ca_file != NULL && !g_file_test (self->ca_file, G_FILE_TEST_IS_REGULAR))
+    {
+      g_set_error (error, POSTAGE_ACCOUNT_ERROR, POSTAGE_ACCOUNT_ERROR_INVALID,
+                   _("The CA file %s does not exist or is not a regular file."), self->ca_file);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
 postage_account_validate (PostageAccount  *self,
                           GError         **error)
 {
@@ -471,24 +501,22 @@ postage_account_validate (PostageAccount  *self,
 
   /* The id names a file and a command-line argument: keep it simple. */
   if (self->id == NULL || *self->id == '\0' || strchr (self->id, '/') != NULL ||
-      self->id[0] == '.' || has_control_chars (self->id))
+      self->id[0] == '.' || has_control_chars (self->id) || !g_utf8_validate (self->id, -1, NULL))
     return invalid (error, _("The account name must not be empty, start with a dot, "
                              "or contain “/” or control characters."));
   if (self->email == NULL || !postage_address_is_valid (self->email))
     return invalid (error, _("The email address is not valid. Write it as name@example.com."));
-  if (has_control_chars (self->display_name))
+  if (has_control_chars (self->display_name) ||
+      (self->display_name != NULL && !g_utf8_validate (self->display_name, -1, NULL)))
     return invalid (error, _("The display name must not contain line breaks or "
                              "control characters."));
-  if (self->host == NULL || *self->host == '\0' || has_control_chars (self->host) ||
-      strpbrk (self->host, " /@") != NULL)
+  if (self->host == NULL || *self->host == '\0' || !is_host_name (self->host))
     return invalid (error, _("The SMTP server name is not valid. Write a host name such as "
                              "smtp.example.com."));
-  if (strchr (self->host, ':') != NULL && !g_hostname_is_ip_address (self->host))
-    return invalid (error, _("The SMTP server name must not contain a colon: put the port in "
-                             "the port field."));
   if (self->port == 0)
     return invalid (error, _("The port must be a number from 1 to 65535 (usually 587 or 465)."));
-  if (self->user != NULL && has_control_chars (self->user))
+  if (self->user != NULL &&
+      (has_control_chars (self->user) || !g_utf8_validate (self->user, -1, NULL)))
     return invalid (error, _("The user name must not contain line breaks or control characters."));
   if (self->fingerprint != NULL && !g_regex_match_simple ("^([0-9A-F]{2}:){31}[0-9A-F]{2}$",
                                                           self->fingerprint, 0, 0))

@@ -82,4 +82,9 @@ char            *postage_account_dup_from_display (PostageAccount  *self);
 gboolean         postage_account_validate         (PostageAccount  *self,
                                                    GError         **error);
 
+/* The CA file exists and is a regular file. Not part of validate(): an
+ * account whose CA file went away must still load, to be fixed. */
+gboolean         postage_account_check_ca_file    (PostageAccount  *self,
+                                                   GError         **error);
+
 G_END_DECLS

@@ -318,7 +318,8 @@ section_to_account (const Section *section)
   else if (security == POSTAGE_SECURITY_NONE && !postage_host_is_loopback (section->host))
     item->problem = g_strdup (_("It sends without TLS (tls off) to another computer; "
                                 "Postage never sends a password unencrypted."));
-  else if (!postage_account_validate (account, &error))
+  else if (!postage_account_validate (account, &error) ||
+           !postage_account_check_ca_file (account, &error))
     item->problem = g_strdup (error->message);
   return item;
 }

@@ -21,6 +21,7 @@
 #include "accounts/postage-msmtp-import.h"
 #include "accounts/postage-providers.h"
 #include "accounts/postage-secret-store.h"
+#include "mail/postage-address.h"
 #include "mail/postage-mail-error.h"
 #include "mail/postage-message-writer.h"
 #include "postage-cli.h"
@@ -278,6 +279,12 @@ account_add (int    argc,
   if (!g_utf8_validate (argv[1], -1, NULL))
     return fail (POSTAGE_EXIT_DATAERR, "%s", _("The account name must be UTF-8 text."));
 
+  /* Before anything is looked up: no DNS query for an address that
+   * will be refused anyway. */
+  if (!postage_address_is_valid (email))
+    return fail (POSTAGE_EXIT_DATAERR, "%s",
+                 _("The email address is not valid. Write it as name@example.com."));
+
   /* Without --host, the settings are discovered; every option given
    * explicitly still wins over what was found. */
   if (host == NULL)
@@ -321,7 +328,8 @@ account_add (int    argc,
       postage_account_set_ca_file (account, absolute);
     }
   postage_account_set_fingerprint (account, fingerprint);
-  if (!postage_account_validate (account, &error))
+  if (!postage_account_validate (account, &error) ||
+      !postage_account_check_ca_file (account, &error))
     return fail (POSTAGE_EXIT_DATAERR, "%s", error->message);
   if ((store = load_store (&error)) == NULL)
     return fail (POSTAGE_EXIT_CONFIG, "%s", error->message);
@@ -780,9 +788,15 @@ report_keyring (PostageAccount *account)
   else if (g_error_matches (error, POSTAGE_ACCOUNT_ERROR, POSTAGE_ACCOUNT_ERROR_NO_PASSWORD))
     /* Translators: the placeholders make a secret-tool command line:
      * the server, then the user name; keep "host", "service smtp" and "user" */
-    g_printerr (_("postage:   no password in the keyring yet; store it (msmtp finds it "
-                  "too) with: secret-tool store --label=msmtp host %s service smtp user %s\n"),
-                postage_account_get_host (account), user);
+    {
+      /* Quoted: a person will paste this into a shell. */
+      g_autofree char *quoted_host = g_shell_quote (postage_account_get_host (account));
+      g_autofree char *quoted_user = g_shell_quote (user);
+
+      g_printerr (_("postage:   no password in the keyring yet; store it (msmtp finds it "
+                    "too) with: secret-tool store --label=msmtp host %s service smtp user %s\n"),
+                  quoted_host, quoted_user);
+    }
   else
     g_printerr (_("postage:   the keyring could not be asked: %s\n"), error->message);
 }

@@ -117,6 +117,15 @@ set_awaiting (Session    *s,
   s->awaiting = shown[0] == '*' ? g_strdup ("AUTH") : g_strndup (shown, strcspn (shown, " "));
 }
 
+/* For a stage that is no command: the phrase is shown whole. */
+static void
+set_awaiting_phrase (Session    *s,
+                     const char *phrase)
+{
+  g_free (s->awaiting);
+  s->awaiting = g_strdup (phrase);
+}
+
 /* @shown replaces the command in the transcript (for credentials). */
 static gboolean
 send_command (Session     *s,
@@ -274,7 +283,7 @@ greeting (Session  *s,
   g_autoptr(PostageSmtpReply) reply = NULL;
   gint64 start = g_get_monotonic_time ();
 
-  set_awaiting (s, _("the connection (no greeting)"));
+  set_awaiting_phrase (s, _("the connection (no greeting)"));
   reply = read_reply (s, &local_error);
   if (reply == NULL)
     {
@@ -624,7 +633,7 @@ send_data (Session  *s,
   g_byte_array_set_size (out, 0);
   postage_smtp_data_encoder_finish (&encoder, out);
   emit_line (s, 'C', ".");
-  set_awaiting (s, _("the end of the message"));
+  set_awaiting_phrase (s, _("the end of the message"));
   if (!postage_smtp_stream_write_all (s->stream, (char *) out->data, out->len, error))
     return FALSE;
   s->in_data = FALSE;

@@ -123,7 +123,10 @@ postage_smtp_tls_new (int          fd,
 
   if ((ret = gnutls_certificate_allocate_credentials (&tls->credentials)) < 0)
     return handshake_failed (error, host, ret), NULL;
-  if (ca_file != NULL)
+  /* GnuTLS would block forever opening a FIFO: only regular files. */
+  if (ca_file != NULL && !g_file_test (ca_file, G_FILE_TEST_IS_REGULAR))
+    ret = 0;
+  else if (ca_file != NULL)
     ret = gnutls_certificate_set_x509_trust_file (tls->credentials, ca_file, GNUTLS_X509_FMT_PEM);
   else
     ret = gnutls_certificate_set_x509_system_trust (tls->credentials);

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <sys/stat.h>
 
 #include "accounts/postage-account-store.h"
 #include "accounts/postage-secret-store.h"
@@ -196,6 +197,65 @@ test_fingerprint (void)
   g_assert_true (postage_account_validate (account, &error));
 }
 
+static void
+test_ca_file (void)
+{
+  g_autoptr(PostageAccount) account = make_account ("c");
+  g_autofree char *dir = g_dir_make_tmp ("postage-ca-XXXXXX", NULL);
+  g_autofree char *fifo = g_build_filename (dir, "fifo", NULL);
+  g_autofree char *pem = g_build_filename (dir, "ca.pem", NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (postage_account_check_ca_file (account, &error)); /* none set */
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  g_assert_true (g_file_set_contents (pem, "x", -1, NULL));
+  /* a FIFO blocked GnuTLS's open() forever; missing files and devices too */
+  for (guint i = 0; i < 3; i++)
+    {
+      postage_account_set_ca_file (account, i == 0 ? fifo : i == 1 ? "/nonexistent.pem"
+                                                                   : "/dev/zero");
+      g_assert_false (postage_account_check_ca_file (account, &error));
+      g_assert_error (error, POSTAGE_ACCOUNT_ERROR, POSTAGE_ACCOUNT_ERROR_INVALID);
+      g_clear_error (&error);
+      /* still a valid account: one whose CA file went away must load */
+      g_assert_true (postage_account_validate (account, &error));
+    }
+  postage_account_set_ca_file (account, pem);
+  g_assert_true (postage_account_check_ca_file (account, &error));
+  g_unlink (fifo);
+  g_unlink (pem);
+  g_rmdir (dir);
+}
+
+static void
+test_host_names (void)
+{
+  const char *good[] = { "smtp.mail.me.com", "localhost", "127.0.0.1", "::1", "mx-1.example.test" };
+  const char *bad[] = { "$(id)", "a b", "smtp.example.test:587", "-x", ".x", "x;y", "[::1]" };
+  g_autoptr(PostageAccount) account = make_account ("h");
+  g_autofree char *long_host = g_strnfill (300, 'a');
+
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      postage_account_set_host (account, good[i]);
+      g_assert_true (postage_account_validate (account, &error));
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      postage_account_set_host (account, bad[i]);
+      g_assert_false (postage_account_validate (account, &error));
+    }
+  postage_account_set_host (account, long_host);
+  g_assert_false (postage_account_validate (account, NULL));
+  postage_account_set_host (account, "smtp.example.test");
+  postage_account_set_user (account, "bad \xff utf8");
+  g_assert_false (postage_account_validate (account, NULL));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -208,5 +268,7 @@ main (int    argc,
   g_test_add_func ("/postage/account/store-refuses-invalid", test_store_refuses_invalid);
   g_test_add_func ("/postage/account/keyring", test_keyring);
   g_test_add_func ("/postage/account/fingerprint", test_fingerprint);
+  g_test_add_func ("/postage/account/ca-file", test_ca_file);
+  g_test_add_func ("/postage/account/host-names", test_host_names);
   return g_test_run ();
 }
