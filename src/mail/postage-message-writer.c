@@ -115,6 +115,21 @@ add_field (GMimeMessage  *message,
   return TRUE;
 }
 
+/* RFC 2231 file names in UTF-8 (filename*=utf-8''…) rather than GMime's
+ * "smallest charset that fits", which picks ISO-8859-1 for "März". ASCII
+ * names stay plain quoted strings. */
+static void
+label_filename_utf8 (GMimeParamList *params,
+                     const char     *name)
+{
+  GMimeParam *param = params != NULL ? g_mime_param_list_get_parameter (params, name) : NULL;
+
+  if (param == NULL)
+    return;
+  g_mime_param_set_charset (param, "utf-8");
+  g_mime_param_set_encoding_method (param, GMIME_PARAM_ENCODING_METHOD_RFC2231);
+}
+
 /* FIXME: the attachment is read whole into the message; issue 5 streams it. */
 static GMimeObject *
 make_attachment (const char  *path,
@@ -162,6 +177,10 @@ make_attachment (const char  *path,
   wrapper = g_mime_data_wrapper_new_with_stream (stream, GMIME_CONTENT_ENCODING_DEFAULT);
   g_mime_part_set_content (part, wrapper);
   g_mime_part_set_filename (part, basename);
+  label_filename_utf8 (g_mime_content_disposition_get_parameters (
+                         g_mime_object_get_content_disposition (GMIME_OBJECT (part))), "filename");
+  label_filename_utf8 (g_mime_content_type_get_parameters (
+                         g_mime_object_get_content_type (GMIME_OBJECT (part))), "name");
   g_mime_part_set_content_encoding (part, GMIME_CONTENT_ENCODING_BASE64);
   return GMIME_OBJECT (part);
 }

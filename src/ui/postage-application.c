@@ -4,12 +4,19 @@
  *
  * Main thread only. Every accelerator of the program is set here, so the
  * shortcuts window (resources/gtk/help-overlay.ui) and the code agree.
+ *
+ * One instance per session (GApplication over D-Bus). `postage mailto:…`
+ * reaches the running instance through GApplication's "open";
+ * `postage --compose --to … --attach …` is read in the calling process
+ * (handle-local-options, where relative paths still mean something) and
+ * handed to the running instance as the app.compose action.
  */
 #define G_LOG_DOMAIN "postage-application"
 
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <stdio.h>
 
 #include "resources/postage-resources.h"
 
@@ -30,7 +37,13 @@ struct _PostageApplication
   /* owned */
   PostageAccountStore     *store;
   PostageSessionPasswords *passwords; /* wiped at shutdown */
+
+  /* state */
+  gboolean                 composed;  /* --compose was handled; skip the activate that follows */
 };
+
+/* EX_NOINPUT (sysexits.h): an --attach file that cannot be read. */
+#define EXIT_NOINPUT 66
 
 G_DEFINE_FINAL_TYPE (PostageApplication, postage_application, ADW_TYPE_APPLICATION)
 
@@ -129,6 +142,7 @@ static const struct {
   const char *accels[3];
 } accels[] = {
   { "win.send", { "<Control>Return", "<Control>KP_Enter", NULL } },
+  { "win.attach-file", { "<Control><Shift>a", NULL } },
   { "window.close", { "<Control>w", NULL } },
   { "app.quit", { "<Control>q", NULL } },
   { "app.preferences", { "<Control>comma", NULL } },
@@ -242,11 +256,34 @@ quit_action (GSimpleAction *action,
   g_application_quit (G_APPLICATION (self));
 }
 
+/* Defined below with the other ways of opening a composer. */
+static void compose_action (GSimpleAction *action, GVariant *param, gpointer user_data);
+
 static const GActionEntry app_actions[] = {
   { .name = "add-account", .activate = add_account_action },
   { .name = "preferences", .activate = preferences_action },
   { .name = "about", .activate = about_action },
   { .name = "quit", .activate = quit_action },
+  { .name = "compose", .activate = compose_action, .parameter_type = "a{sv}" },
+};
+
+/* The options of xdg-email(1), so that other programs can call us the same way. */
+static const GOptionEntry main_options[] = {
+  { "compose", 0, 0, G_OPTION_ARG_NONE, NULL,
+    N_("Open a new message, filled in from the options below"), NULL },
+  { "to", 0, 0, G_OPTION_ARG_STRING_ARRAY, NULL, N_("Add a recipient (repeatable)"),
+    N_("ADDRESS") },
+  { "cc", 0, 0, G_OPTION_ARG_STRING_ARRAY, NULL, N_("Add a Cc recipient (repeatable)"),
+    N_("ADDRESS") },
+  { "bcc", 0, 0, G_OPTION_ARG_STRING_ARRAY, NULL, N_("Add a Bcc recipient (repeatable)"),
+    N_("ADDRESS") },
+  { "subject", 0, 0, G_OPTION_ARG_STRING, NULL, N_("Set the subject"), N_("TEXT") },
+  { "body", 0, 0, G_OPTION_ARG_STRING, NULL, N_("Set the message text"), N_("TEXT") },
+  { "attach", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, NULL, N_("Attach a file (repeatable)"),
+    N_("FILE") },
+  /* xdg-email's --utf8 says the arguments are UTF-8; GOption converts them anyway. */
+  { "utf8", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, NULL, NULL, NULL },
+  { NULL }
 };
 
 static void
@@ -270,6 +307,23 @@ postage_application_startup (GApplication *app)
 }
 
 static void
+present_composer (PostageApplication    *self,
+                  PostageComposerWindow *composer)
+{
+  gtk_window_present (GTK_WINDOW (composer));
+
+  /* With no account the composer cannot send: ask for one first, on top of it. */
+  if (postage_account_store_get_default (self->store) == NULL)
+    show_account_wizard (self, GTK_WINDOW (composer));
+}
+
+static PostageComposerWindow *
+new_composer (PostageApplication *self)
+{
+  return postage_composer_window_new (GTK_APPLICATION (self), self->store, self->passwords);
+}
+
+static void
 postage_application_activate (GApplication *app)
 {
   PostageApplication *self = POSTAGE_APPLICATION (app);
@@ -277,14 +331,167 @@ postage_application_activate (GApplication *app)
 
   POSTAGE_ASSERT_UI_THREAD ();
 
+  /* The first instance, started with --compose: its window is up already. */
+  if (self->composed)
+    {
+      self->composed = FALSE;
+      return;
+    }
+
   if ((composer = find_composer (self)) == NULL)
-    composer = postage_composer_window_new (GTK_APPLICATION (self), self->store, self->passwords);
+    composer = new_composer (self);
 
-  gtk_window_present (GTK_WINDOW (composer));
+  present_composer (self, composer);
+}
 
-  /* With no account the composer cannot send: ask for one first, on top of it. */
-  if (postage_account_store_get_default (self->store) == NULL)
-    show_account_wizard (self, GTK_WINDOW (composer));
+/* mailto: links, from `postage mailto:…` here or in a second process, or from
+ * the desktop (the .desktop file's x-scheme-handler/mailto). One new composer
+ * per link; a link that cannot be read still opens one, saying why. */
+static void
+postage_application_open (GApplication  *app,
+                          GFile        **files,
+                          int            n_files,
+                          const char    *hint)
+{
+  PostageApplication *self = POSTAGE_APPLICATION (app);
+
+  POSTAGE_ASSERT_UI_THREAD ();
+
+  for (int i = 0; i < n_files; i++)
+    {
+      g_autofree char *uri = g_file_get_uri (files[i]);
+      g_autoptr(PostageMailto) mailto = NULL;
+      g_autoptr(GError) error = NULL;
+      PostageComposerWindow *composer = new_composer (self);
+
+      g_debug ("Opening a composer for a link of %zu bytes", strlen (uri));
+      if ((mailto = postage_mailto_parse (uri, &error)) != NULL)
+        postage_composer_window_set_mailto (composer, mailto);
+      else
+        postage_composer_window_show_notice (composer, error->message);
+
+      present_composer (self, composer);
+    }
+}
+
+/* The parameter is an a{sv} made by handle-local-options: to, cc, bcc,
+ * subject, body (s) and attach (aay, absolute paths). */
+static void
+compose_action (GSimpleAction *action,
+                GVariant      *param,
+                gpointer       user_data)
+{
+  PostageApplication *self = user_data;
+  g_autoptr(PostageDraft) draft = postage_draft_new ();
+  g_autoptr(GVariantDict) dict = g_variant_dict_new (param);
+  g_autofree const char **attach = NULL;
+  PostageComposerWindow *composer;
+
+  POSTAGE_ASSERT_UI_THREAD ();
+
+  g_variant_dict_lookup (dict, "to", "s", &draft->to);
+  g_variant_dict_lookup (dict, "cc", "s", &draft->cc);
+  g_variant_dict_lookup (dict, "bcc", "s", &draft->bcc);
+  g_variant_dict_lookup (dict, "subject", "s", &draft->subject);
+  g_variant_dict_lookup (dict, "body", "s", &draft->body);
+  if (g_variant_dict_lookup (dict, "attach", "^a&ay", &attach))
+    for (guint i = 0; attach[i] != NULL; i++)
+      g_ptr_array_add (draft->attachments, g_strdup (attach[i]));
+
+  composer = new_composer (self);
+  postage_composer_window_set_draft (composer, draft);
+  present_composer (self, composer);
+}
+
+static char *
+join_option (GVariantDict *options,
+             const char   *name)
+{
+  g_autofree const char **values = NULL;
+
+  if (!g_variant_dict_lookup (options, name, "^a&s", &values))
+    return NULL;
+  return g_strjoinv (", ", (char **) values);
+}
+
+/* Runs in the process the person started, before it knows whether it is the
+ * first instance. The xdg-email style options become one app.compose call,
+ * which D-Bus carries to the running instance if there is one. */
+static int
+postage_application_handle_local_options (GApplication *app,
+                                          GVariantDict *options)
+{
+  PostageApplication *self = POSTAGE_APPLICATION (app);
+  static const char *const fields[] = { "to", "cc", "bcc" };
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+  g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  g_autofree const char **attach = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean compose = g_variant_dict_contains (options, "compose");
+  const char *text;
+
+  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+    {
+      g_autofree char *list = join_option (options, fields[i]);
+
+      if (list != NULL)
+        {
+          g_variant_builder_add (&builder, "{sv}", fields[i], g_variant_new_string (list));
+          compose = TRUE;
+        }
+    }
+  if (g_variant_dict_lookup (options, "subject", "&s", &text))
+    {
+      g_variant_builder_add (&builder, "{sv}", "subject", g_variant_new_string (text));
+      compose = TRUE;
+    }
+  if (g_variant_dict_lookup (options, "body", "&s", &text))
+    {
+      g_variant_builder_add (&builder, "{sv}", "body", g_variant_new_string (text));
+      compose = TRUE;
+    }
+  /* Paths are made absolute here: the running instance has another working
+   * folder. A missing file is reported now, to the terminal that named it. */
+  if (g_variant_dict_lookup (options, "attach", "^a&ay", &attach))
+    {
+      for (guint i = 0; attach[i] != NULL; i++)
+        {
+          g_autofree char *path = g_canonicalize_filename (attach[i], NULL);
+
+          if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+            {
+              g_autofree char *shown = g_filename_display_name (attach[i]);
+
+              /* Translators: %s is a file name given with --attach */
+              fprintf (stderr, _("postage: cannot attach “%s”: no such file\n"), shown);
+              return EXIT_NOINPUT;
+            }
+          g_ptr_array_add (paths, g_steal_pointer (&path));
+        }
+      g_ptr_array_add (paths, NULL);
+      g_variant_builder_add (&builder, "{sv}", "attach",
+                             g_variant_new_bytestring_array ((const char *const *) paths->pdata,
+                                                             -1));
+      compose = TRUE;
+    }
+
+  if (!compose)
+    return -1;
+
+  if (!g_application_register (app, NULL, &error))
+    {
+      fprintf (stderr, "postage: %s\n", error->message);
+      return 1;
+    }
+  g_action_group_activate_action (G_ACTION_GROUP (app), "compose",
+                                  g_variant_builder_end (&builder));
+
+  if (g_application_get_is_remote (app))
+    return 0;
+
+  /* The first instance: run the main loop for the window just made. */
+  self->composed = TRUE;
+  return -1;
 }
 
 static void
@@ -319,6 +526,8 @@ postage_application_class_init (PostageApplicationClass *klass)
 
   app_class->startup = postage_application_startup;
   app_class->activate = postage_application_activate;
+  app_class->open = postage_application_open;
+  app_class->handle_local_options = postage_application_handle_local_options;
   app_class->shutdown = postage_application_shutdown;
 }
 
@@ -327,6 +536,10 @@ postage_application_init (PostageApplication *self)
 {
   self->store = postage_account_store_new ();
   self->passwords = postage_session_passwords_new ();
+
+  g_application_add_main_option_entries (G_APPLICATION (self), main_options);
+  g_application_set_option_context_parameter_string (G_APPLICATION (self),
+                                                      _("[mailto:LINK…]"));
 }
 
 PostageApplication *
@@ -334,7 +547,7 @@ postage_application_new (void)
 {
   return g_object_new (POSTAGE_TYPE_APPLICATION,
                        "application-id", APP_ID,
-                       "flags", G_APPLICATION_DEFAULT_FLAGS,
+                       "flags", G_APPLICATION_HANDLES_OPEN,
                        /* The same for the .Devel build: where style.css and help-overlay.ui live. */
                        "resource-base-path", "/io/github/postage/Postage",
                        NULL);

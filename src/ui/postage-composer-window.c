@@ -55,6 +55,9 @@ struct _PostageComposerWindow
   GtkExpander          *transcript_expander;
   GtkScrolledWindow    *transcript_scroller;
   GtkTextView          *transcript_view;
+  GtkBox               *attachments_box;
+  GtkListBox           *attachments_list;
+  GtkLabel             *attachments_total_label;
 
   /* owned */
   PostageAccountStore  *store;
@@ -62,10 +65,13 @@ struct _PostageComposerWindow
   GSettings            *settings;    /* NULL when the schema is not installed */
   GCancellable         *cancellable; /* non-NULL while a job runs */
   GtkTextMark          *transcript_end;
+  GListStore           *attachments;   /* of GFileInfo, see "Attachments" below */
+  GtkFileChooserNative *file_chooser;  /* while the Attach dialog is open */
 
   /* state */
   char                 *host;        /* of the running job, for the progress text */
   PostageSmtpPhase      phase;
+  gboolean              attachments_size_confirmed;
 };
 
 enum {
@@ -144,6 +150,8 @@ update_actions (PostageComposerWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.send",
                                  !sending && get_selected_account (self) != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel-send", sending);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.attach-file", !sending);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.remove-attachment", !sending);
 }
 
 static void
@@ -428,9 +436,245 @@ append_transcript_line (PostageComposerWindow *self,
   scroll_transcript_to_end (self);
 }
 
+/* Attachments
+ *
+ * The list holds one GFileInfo per file (name, size, icon), with the GFile
+ * itself under ATTACHMENT_FILE. The Attach button, a drop of files on the
+ * window and a paste of files into the body all end in
+ * postage_composer_window_attach_files(). */
+
+#define ATTACHMENT_FILE "postage::file"
+#define ATTACHMENT_QUERY G_FILE_ATTRIBUTE_STANDARD_TYPE "," \
+                         G_FILE_ATTRIBUTE_STANDARD_SIZE "," \
+                         G_FILE_ATTRIBUTE_STANDARD_DISPLAY_NAME "," \
+                         G_FILE_ATTRIBUTE_STANDARD_SYMBOLIC_ICON
+/* Gmail, Outlook.com and most other providers refuse messages over 25 MB,
+ * counted as sent, i.e. after base64. The account's own SIZE (RFC 1870) is
+ * not known before connecting, so this is the common limit. */
+#define ATTACHMENTS_WARN_SIZE ((guint64) 25 * 1000 * 1000)
+
+static GFile *
+attachment_get_file (GFileInfo *info)
+{
+  return G_FILE (g_file_info_get_attribute_object (info, ATTACHMENT_FILE));
+}
+
+static guint64
+attachments_total_size (PostageComposerWindow *self)
+{
+  GListModel *model = G_LIST_MODEL (self->attachments);
+  guint64 total = 0;
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(GFileInfo) info = g_list_model_get_item (model, i);
+
+      total += (guint64) g_file_info_get_size (info);
+    }
+
+  return total;
+}
+
+/* Base64 turns 3 bytes into 4 and adds CRLF every 76 characters (RFC 2045 §6.8). */
+static guint64
+attachments_encoded_size (guint64 size)
+{
+  guint64 chars = (size + 2) / 3 * 4;
+
+  return chars + chars / 76 * 2;
+}
+
+static gboolean
+find_attachment (PostageComposerWindow *self,
+                 GFile                 *file,
+                 guint                 *position)
+{
+  GListModel *model = G_LIST_MODEL (self->attachments);
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(GFileInfo) info = g_list_model_get_item (model, i);
+
+      if (g_file_equal (attachment_get_file (info), file))
+        {
+          if (position != NULL)
+            *position = i;
+          return TRUE;
+        }
+    }
+
+  return FALSE;
+}
+
+static gboolean
+add_attachment (PostageComposerWindow  *self,
+                GFile                  *file,
+                GError                **error)
+{
+  g_autoptr(GFileInfo) info = NULL;
+  g_autofree char *path = g_file_get_path (file);
+
+  /* The message writer reads from a path; a URI without one cannot be sent. */
+  if (path == NULL)
+    {
+      g_autofree char *uri = g_file_get_uri (file);
+
+      /* Translators: %s is a URI such as sftp://host/file.pdf */
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                   _("“%s” is not a local file and cannot be attached."), uri);
+      return FALSE;
+    }
+
+  if (find_attachment (self, file, NULL))
+    return TRUE;
+
+  info = g_file_query_info (file, ATTACHMENT_QUERY, G_FILE_QUERY_INFO_NONE, NULL, error);
+  if (info == NULL)
+    return FALSE;
+
+  if (g_file_info_get_file_type (info) != G_FILE_TYPE_REGULAR)
+    {
+      /* Translators: %s is a file name */
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
+                   _("“%s” is a folder or a special file; only files can be attached."),
+                   g_file_info_get_display_name (info));
+      return FALSE;
+    }
+
+  g_file_info_set_attribute_object (info, ATTACHMENT_FILE, G_OBJECT (file));
+  g_list_store_append (self->attachments, info);
+
+  return TRUE;
+}
+
+static void
+clear_attachments (PostageComposerWindow *self)
+{
+  g_list_store_remove_all (self->attachments);
+}
+
+static void
+add_draft_attachments (PostageComposerWindow *self,
+                       PostageDraft          *draft)
+{
+  GListModel *model = G_LIST_MODEL (self->attachments);
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(GFileInfo) info = g_list_model_get_item (model, i);
+
+      g_ptr_array_add (draft->attachments, g_file_get_path (attachment_get_file (info)));
+    }
+}
+
+static GtkWidget *
+create_attachment_row_cb (gpointer item,
+                          gpointer user_data)
+{
+  GFileInfo *info = item;
+  g_autofree char *uri = g_file_get_uri (attachment_get_file (info));
+  g_autofree char *size = g_format_size ((guint64) g_file_info_get_size (info));
+  g_autofree char *remove_label = NULL;
+  GIcon *icon = g_file_info_get_symbolic_icon (info);
+  GtkWidget *row = adw_action_row_new ();
+  GtkWidget *button;
+
+  /* File names are text, not markup. */
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), g_file_info_get_display_name (info));
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), size);
+  adw_action_row_set_title_lines (ADW_ACTION_ROW (row), 1);
+
+  if (icon != NULL)
+    {
+      GtkWidget *image = gtk_image_new_from_gicon (icon);
+
+      gtk_accessible_update_property (GTK_ACCESSIBLE (image), GTK_ACCESSIBLE_PROPERTY_LABEL, "",
+                                      -1);
+      adw_action_row_add_prefix (ADW_ACTION_ROW (row), image);
+    }
+
+  button = gtk_button_new_from_icon_name ("window-close-symbolic");
+  gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (button, "flat");
+  gtk_widget_add_css_class (button, "circular");
+  gtk_widget_set_tooltip_text (button, _("Remove Attachment"));
+  /* Translators: accessible label of the button that removes one attachment;
+   * %s is its file name */
+  remove_label = g_strdup_printf (_("Remove %s"), g_file_info_get_display_name (info));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  remove_label, -1);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "win.remove-attachment");
+  gtk_actionable_set_action_target_value (GTK_ACTIONABLE (button), g_variant_new_string (uri));
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), button);
+
+  return row;
+}
+
+static void
+attachments_changed_cb (PostageComposerWindow *self)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->attachments));
+  g_autofree char *size = g_format_size (attachments_total_size (self));
+  g_autofree char *text = NULL;
+
+  /* A different set of files needs its own answer to the size warning. */
+  self->attachments_size_confirmed = FALSE;
+
+  /* Translators: "2 attachments, 1.4 MB in total" */
+  text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u attachment, %s in total",
+                                       "%u attachments, %s in total", n),
+                          n, size);
+  gtk_label_set_text (self->attachments_total_label, text);
+  gtk_widget_set_visible (GTK_WIDGET (self->attachments_box), n > 0);
+}
+
+static void
+size_dialog_response_cb (PostageComposerWindow *self,
+                         const char            *response)
+{
+  if (g_strcmp0 (response, "send") != 0)
+    return;
+
+  self->attachments_size_confirmed = TRUE;
+  gtk_widget_activate_action (GTK_WIDGET (self), "win.send", NULL);
+}
+
+static gboolean
+confirm_attachments_size (PostageComposerWindow *self)
+{
+  guint64 encoded = attachments_encoded_size (attachments_total_size (self));
+  g_autofree char *size = NULL;
+  AdwMessageDialog *dialog;
+
+  if (self->attachments_size_confirmed || encoded <= ATTACHMENTS_WARN_SIZE)
+    return TRUE;
+
+  size = g_format_size (encoded);
+  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self),
+                                                       _("Send a Large Message?"), NULL));
+  /* Translators: %s is a size such as "31.4 MB" */
+  adw_message_dialog_format_body (dialog, _("With its attachments this message is about %s. "
+                                            "Most providers refuse messages over 25 MB."),
+                                  size);
+  adw_message_dialog_add_responses (dialog,
+                                    "cancel", _("_Cancel"),
+                                    "send", _("Send _Anyway"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (dialog, "send", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (dialog, "cancel");
+  adw_message_dialog_set_close_response (dialog, "cancel");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (size_dialog_response_cb), self,
+                           G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (dialog));
+
+  return FALSE;
+}
+
 static void
 clear_message (PostageComposerWindow *self)
 {
+  clear_attachments (self);
   gtk_editable_set_text (GTK_EDITABLE (self->to_entry), "");
   gtk_editable_set_text (GTK_EDITABLE (self->cc_entry), "");
   gtk_editable_set_text (GTK_EDITABLE (self->bcc_entry), "");
@@ -528,6 +772,7 @@ build_draft (PostageComposerWindow *self,
   draft->bcc = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->bcc_entry)));
   draft->subject = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->subject_entry)));
   draft->body = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+  add_draft_attachments (self, draft);
 
   return draft;
 }
@@ -630,6 +875,9 @@ send_action (GtkWidget  *widget,
     return;
 
   if (!check_fields (self))
+    return;
+
+  if (!confirm_attachments_size (self))
     return;
 
   draft = build_draft (self, account);
@@ -781,6 +1029,154 @@ accounts_changed_cb (PostageComposerWindow *self)
 }
 
 static void
+file_chooser_response_cb (PostageComposerWindow *self,
+                          int                    response,
+                          GtkNativeDialog       *native)
+{
+  g_autoptr(GListModel) files = NULL;
+  GSList *list = NULL;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      files = gtk_file_chooser_get_files (GTK_FILE_CHOOSER (native));
+      for (guint i = g_list_model_get_n_items (files); i > 0; i--)
+        list = g_slist_prepend (list, g_list_model_get_item (files, i - 1));
+      postage_composer_window_attach_files (self, list);
+      g_slist_free_full (list, g_object_unref);
+    }
+
+  gtk_native_dialog_destroy (native);
+  g_clear_object (&self->file_chooser);
+}
+
+static void
+attach_file_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *param)
+{
+  PostageComposerWindow *self = POSTAGE_COMPOSER_WINDOW (widget);
+
+  POSTAGE_ASSERT_UI_THREAD ();
+
+  if (self->cancellable != NULL || self->file_chooser != NULL)
+    return;
+
+  self->file_chooser = gtk_file_chooser_native_new (_("Attach Files"), GTK_WINDOW (self),
+                                                    GTK_FILE_CHOOSER_ACTION_OPEN,
+                                                    _("_Attach"), _("_Cancel"));
+  gtk_file_chooser_set_select_multiple (GTK_FILE_CHOOSER (self->file_chooser), TRUE);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (self->file_chooser), TRUE);
+  g_signal_connect_object (self->file_chooser, "response", G_CALLBACK (file_chooser_response_cb),
+                           self, G_CONNECT_SWAPPED);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->file_chooser));
+}
+
+static void
+remove_attachment_action (GtkWidget  *widget,
+                          const char *action_name,
+                          GVariant   *param)
+{
+  PostageComposerWindow *self = POSTAGE_COMPOSER_WINDOW (widget);
+  g_autoptr(GFile) file = g_file_new_for_uri (g_variant_get_string (param, NULL));
+  guint position;
+
+  if (self->cancellable == NULL && find_attachment (self, file, &position))
+    g_list_store_remove (self->attachments, position);
+}
+
+static gboolean
+drop_files_cb (PostageComposerWindow *self,
+               const GValue          *value,
+               double                 x,
+               double                 y)
+{
+  GSList *files;
+
+  if (self->cancellable != NULL || !G_VALUE_HOLDS (value, GDK_TYPE_FILE_LIST))
+    return FALSE;
+
+  files = gdk_file_list_get_files (g_value_get_boxed (value));
+  postage_composer_window_attach_files (self, files);
+  g_slist_free (files);
+
+  return TRUE;
+}
+
+static void
+paste_files_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(PostageComposerWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  const GValue *value;
+  GSList *files = NULL;
+  gboolean any_local = FALSE;
+
+  value = gdk_clipboard_read_value_finish (GDK_CLIPBOARD (source), result, &error);
+  /* The window went away while the clipboard was read. */
+  if (self->body_view == NULL)
+    return;
+  if (value != NULL)
+    files = gdk_file_list_get_files (g_value_get_boxed (value));
+  for (GSList *l = files; l != NULL && !any_local; l = l->next)
+    any_local = g_file_is_native (l->data);
+
+  /* A list of links (from a browser, say) is pasted as the text it also is. */
+  if (any_local)
+    postage_composer_window_attach_files (self, files);
+  else
+    gtk_text_buffer_paste_clipboard (gtk_text_view_get_buffer (self->body_view),
+                                     GDK_CLIPBOARD (source), NULL,
+                                     gtk_text_view_get_editable (self->body_view));
+  g_slist_free (files);
+}
+
+/* Ctrl+V in the body: files copied in a file manager are attached rather
+ * than pasted as their paths. */
+static void
+body_paste_clipboard_cb (PostageComposerWindow *self,
+                         GtkTextView           *view)
+{
+  GdkClipboard *clipboard = gtk_widget_get_clipboard (GTK_WIDGET (view));
+  g_autoptr(GdkContentFormats) formats = NULL;
+
+  if (self->cancellable != NULL)
+    return;
+
+  formats = gdk_content_formats_union_deserialize_gtypes (
+              gdk_content_formats_ref (gdk_clipboard_get_formats (clipboard)));
+  if (!gdk_content_formats_contain_gtype (formats, GDK_TYPE_FILE_LIST))
+    return;
+
+  g_signal_stop_emission_by_name (view, "paste-clipboard");
+  gdk_clipboard_read_value_async (clipboard, GDK_TYPE_FILE_LIST, G_PRIORITY_DEFAULT, NULL,
+                                  paste_files_cb, g_object_ref (self));
+}
+
+static void
+setup_attachments (PostageComposerWindow *self)
+{
+  GtkDropTarget *target;
+
+  self->attachments = g_list_store_new (G_TYPE_FILE_INFO);
+  gtk_list_box_bind_model (self->attachments_list, G_LIST_MODEL (self->attachments),
+                           create_attachment_row_cb, NULL, NULL);
+  g_signal_connect_object (self->attachments, "items-changed",
+                           G_CALLBACK (attachments_changed_cb), self, G_CONNECT_SWAPPED);
+  attachments_changed_cb (self);
+
+  /* Capture phase: a file dropped on the body attaches rather than inserting its URI. */
+  target = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
+  gtk_event_controller_set_propagation_phase (GTK_EVENT_CONTROLLER (target), GTK_PHASE_CAPTURE);
+  g_signal_connect_object (target, "drop", G_CALLBACK (drop_files_cb), self, G_CONNECT_SWAPPED);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (target));
+
+  g_signal_connect_object (self->body_view, "paste-clipboard",
+                           G_CALLBACK (body_paste_clipboard_cb), self, G_CONNECT_SWAPPED);
+}
+
+static void
 postage_composer_window_constructed (GObject *object)
 {
   PostageComposerWindow *self = POSTAGE_COMPOSER_WINDOW (object);
@@ -825,6 +1221,9 @@ postage_composer_window_dispose (GObject *object)
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
+  if (self->file_chooser != NULL)
+    gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->file_chooser));
+  g_clear_object (&self->file_chooser);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), POSTAGE_TYPE_COMPOSER_WINDOW);
 
@@ -841,6 +1240,7 @@ postage_composer_window_finalize (GObject *object)
   PostageComposerWindow *self = POSTAGE_COMPOSER_WINDOW (object);
 
   g_clear_pointer (&self->host, g_free);
+  g_clear_object (&self->attachments);
 
   G_OBJECT_CLASS (postage_composer_window_parent_class)->finalize (object);
 }
@@ -945,9 +1345,16 @@ postage_composer_window_class_init (PostageComposerWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PostageComposerWindow, transcript_expander);
   gtk_widget_class_bind_template_child (widget_class, PostageComposerWindow, transcript_scroller);
   gtk_widget_class_bind_template_child (widget_class, PostageComposerWindow, transcript_view);
+  gtk_widget_class_bind_template_child (widget_class, PostageComposerWindow, attachments_box);
+  gtk_widget_class_bind_template_child (widget_class, PostageComposerWindow, attachments_list);
+  gtk_widget_class_bind_template_child (widget_class, PostageComposerWindow,
+                                        attachments_total_label);
 
   gtk_widget_class_install_action (widget_class, "win.send", NULL, send_action);
   gtk_widget_class_install_action (widget_class, "win.cancel-send", NULL, cancel_send_action);
+  gtk_widget_class_install_action (widget_class, "win.attach-file", NULL, attach_file_action);
+  gtk_widget_class_install_action (widget_class, "win.remove-attachment", "s",
+                                   remove_attachment_action);
   gtk_widget_class_install_action (widget_class, "win.dismiss-error", NULL, dismiss_error_action);
   gtk_widget_class_install_action (widget_class, "win.enter-password", NULL,
                                    enter_password_action);
@@ -986,6 +1393,8 @@ postage_composer_window_init (PostageComposerWindow *self)
 
   gtk_widget_set_visible (GTK_WIDGET (self->cancel_button), FALSE);
   gtk_widget_set_visible (GTK_WIDGET (self->spinner), FALSE);
+
+  setup_attachments (self);
 }
 
 PostageComposerWindow *
@@ -1045,4 +1454,153 @@ postage_composer_window_select_account (PostageComposerWindow *self,
     }
 
   return FALSE;
+}
+
+/* Adds each file that is not attached yet; a folder, a special file or one that
+ * cannot be read is refused with a toast. Returns how many were added. */
+guint
+postage_composer_window_attach_files (PostageComposerWindow *self,
+                                      GSList                *files)
+{
+  g_autoptr(GError) first_error = NULL;
+  guint before;
+
+  g_return_val_if_fail (POSTAGE_IS_COMPOSER_WINDOW (self), 0);
+
+  POSTAGE_ASSERT_UI_THREAD ();
+
+  if (self->cancellable != NULL)
+    return 0;
+
+  before = g_list_model_get_n_items (G_LIST_MODEL (self->attachments));
+  for (GSList *l = files; l != NULL; l = l->next)
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_return_val_if_fail (G_IS_FILE (l->data), 0);
+      if (!add_attachment (self, l->data, &error) && first_error == NULL)
+        first_error = g_steal_pointer (&error);
+    }
+
+  if (first_error != NULL)
+    show_toast (self, first_error->message);
+
+  return g_list_model_get_n_items (G_LIST_MODEL (self->attachments)) - before;
+}
+
+GListModel *
+postage_composer_window_get_attachments (PostageComposerWindow *self)
+{
+  g_return_val_if_fail (POSTAGE_IS_COMPOSER_WINDOW (self), NULL);
+
+  return G_LIST_MODEL (self->attachments);
+}
+
+/* Pre-filled composers: `postage --compose …` and mailto: links */
+
+static void
+set_entry_text (GtkEntry   *entry,
+                const char *text)
+{
+  gtk_editable_set_text (GTK_EDITABLE (entry), text != NULL ? text : "");
+}
+
+/* Fills the fields and attaches the draft's files; From is left as it is. */
+void
+postage_composer_window_set_draft (PostageComposerWindow *self,
+                                   const PostageDraft    *draft)
+{
+  g_autoslist(GFile) files = NULL;
+
+  g_return_if_fail (POSTAGE_IS_COMPOSER_WINDOW (self));
+  g_return_if_fail (draft != NULL);
+
+  POSTAGE_ASSERT_UI_THREAD ();
+
+  if (self->cancellable != NULL)
+    return;
+
+  set_entry_text (self->to_entry, draft->to);
+  set_entry_text (self->cc_entry, draft->cc);
+  set_entry_text (self->bcc_entry, draft->bcc);
+  set_entry_text (self->subject_entry, draft->subject);
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->body_view),
+                            draft->body != NULL ? draft->body : "", -1);
+  if ((draft->cc != NULL && *draft->cc != '\0') || (draft->bcc != NULL && *draft->bcc != '\0'))
+    gtk_toggle_button_set_active (self->cc_bcc_toggle, TRUE);
+
+  for (guint i = 0; draft->attachments != NULL && i < draft->attachments->len; i++)
+    files = g_slist_prepend (files, g_file_new_for_path (g_ptr_array_index (draft->attachments,
+                                                                             i)));
+  files = g_slist_reverse (files);
+  if (files != NULL)
+    postage_composer_window_attach_files (self, files);
+
+  /* Start where the person has something left to write. */
+  if (*gtk_editable_get_text (GTK_EDITABLE (self->to_entry)) == '\0')
+    gtk_widget_grab_focus (GTK_WIDGET (self->to_entry));
+  else if (*gtk_editable_get_text (GTK_EDITABLE (self->subject_entry)) == '\0')
+    gtk_widget_grab_focus (GTK_WIDGET (self->subject_entry));
+  else
+    gtk_widget_grab_focus (GTK_WIDGET (self->body_view));
+}
+
+static void
+show_link_notice (PostageComposerWindow *self,
+                  const PostageMailto   *mailto)
+{
+  g_autoptr(GString) names = g_string_new (NULL);
+  g_autofree char *text = NULL;
+  AdwToast *toast;
+
+  if (mailto->ignored->len == 0)
+    return;
+
+  if (postage_mailto_asked_to_attach (mailto))
+    {
+      /* Until dismissed: the person should know a page tried this. */
+      toast = adw_toast_new (_("This link asked to attach a file; Postage never does that for "
+                               "links"));
+      adw_toast_set_timeout (toast, 0);
+      adw_toast_overlay_add_toast (self->toast_overlay, toast);
+      return;
+    }
+
+  for (guint i = 0; i < mailto->ignored->len; i++)
+    g_string_append_printf (names, "%s%s", i > 0 ? ", " : "",
+                            (const char *) g_ptr_array_index (mailto->ignored, i));
+  /* Translators: %s lists header names from a mailto: link, such as "from, x-mailer" */
+  text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "The link also set %s, which was ignored.",
+                                       "The link also set %s, which were ignored.",
+                                       mailto->ignored->len), names->str);
+  show_toast (self, text);
+}
+
+/* A link fills To, Cc, Bcc, Subject and the text, and never attaches a file. */
+void
+postage_composer_window_set_mailto (PostageComposerWindow *self,
+                                    const PostageMailto   *mailto)
+{
+  g_autoptr(PostageDraft) draft = NULL;
+
+  g_return_if_fail (POSTAGE_IS_COMPOSER_WINDOW (self));
+  g_return_if_fail (mailto != NULL);
+
+  /* FIXME: mailto->in_reply_to is dropped until PostageDraft and the message
+   * writer carry In-Reply-To. */
+  draft = postage_mailto_to_draft (mailto);
+  g_assert (draft->attachments->len == 0);
+  postage_composer_window_set_draft (self, draft);
+  show_link_notice (self, mailto);
+}
+
+/* A short notice over the window, e.g. why a link could not be read. */
+void
+postage_composer_window_show_notice (PostageComposerWindow *self,
+                                     const char            *text)
+{
+  g_return_if_fail (POSTAGE_IS_COMPOSER_WINDOW (self));
+  g_return_if_fail (text != NULL);
+
+  show_toast (self, text);
 }

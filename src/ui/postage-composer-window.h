@@ -7,6 +7,8 @@
 #include <adwaita.h>
 
 #include "accounts/postage-account-store.h"
+#include "mail/postage-draft.h"
+#include "mail/postage-mailto.h"
 #include "postage-session-passwords.h"
 
 G_BEGIN_DECLS
@@ -25,5 +27,22 @@ gboolean               postage_composer_window_get_sending    (PostageComposerWi
 /* Picks the From account by id; FALSE when the store has no such account. */
 gboolean               postage_composer_window_select_account (PostageComposerWindow *self,
                                                                const char            *account_id);
+/* Attaches local files (what the Attach button, a drop and a paste of files do);
+ * returns how many were added. Nothing while sending. */
+guint                  postage_composer_window_attach_files   (PostageComposerWindow *self,
+                                                               GSList                *files);
+/* The attachments as GFileInfo (display name, size, symbolic icon), in order. */
+GListModel            *postage_composer_window_get_attachments (PostageComposerWindow *self);
+/* Fills To/Cc/Bcc/Subject/text and attaches the draft's files (a local person
+ * asked: `postage --compose --attach`). From stays. Nothing while sending. */
+void                   postage_composer_window_set_draft      (PostageComposerWindow *self,
+                                                               const PostageDraft    *draft);
+/* Fills the window from a link, never attaching anything, and says which of the
+ * link's fields were ignored (a lasting notice when it asked to attach a file). */
+void                   postage_composer_window_set_mailto     (PostageComposerWindow *self,
+                                                               const PostageMailto   *mailto);
+/* A short notice over the window (a toast); @text is plain text. */
+void                   postage_composer_window_show_notice    (PostageComposerWindow *self,
+                                                               const char            *text);
 
 G_END_DECLS

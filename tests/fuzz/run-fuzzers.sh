@@ -8,7 +8,7 @@
 #
 # BUILD-DIR is a configured meson build folder (for config.h); the fuzzers and
 # their work files go to BUILD-DIR/tests/fuzz/. TARGET is reply, caps,
-# data-encoder or address (default: all). Environment:
+# data-encoder, address or mailto (default: all). Environment:
 #   FUZZ_SECONDS  time per target (default 20)
 #   CC            the clang to use (default clang)
 #   FUZZ_CFLAGS   more compiler flags
@@ -25,7 +25,7 @@ set -eu -o pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 source_root=$(cd "$here/../.." && pwd)
-all_targets=(reply caps data-encoder address)
+all_targets=(reply caps data-encoder address mailto)
 
 die () { printf 'run-fuzzers: %s\n' "$*" >&2; exit 1; }
 
@@ -84,6 +84,8 @@ sources_for () {
     data-encoder) echo smtp/postage-smtp-codec.c ;;
     address) echo mail/postage-address.c mail/postage-mail-error.c \
                   mail/postage-message-writer.c mail/postage-draft.c ;;
+    mailto) echo mail/postage-mailto.c mail/postage-mail-error.c mail/postage-draft.c \
+                 mail/postage-message-writer.c mail/postage-address.c ;;
     *) die "unknown target $1 (targets: ${all_targets[*]})" ;;
   esac
 }
@@ -96,6 +98,7 @@ max_len_for () {
     caps) echo 4096 ;;
     data-encoder) echo 4096 ;;
     address) echo 2048 ;;
+    mailto) echo 4096 ;;
   esac
 }
 

@@ -10,6 +10,8 @@
 #include "config.h"
 
 #include <adwaita.h>
+#include <glib/gstdio.h>
+#include <gmime/gmime.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -27,6 +29,10 @@
 #define WRONG_USER    "ui-wrong"
 /* Each wait is bounded; the engine's own timeouts are shorter than this. */
 #define WAIT_SECONDS  60
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeStream, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeParser, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeMessage, g_object_unref)
 
 static struct {
   char                *top;
@@ -207,6 +213,66 @@ require_server (void)
   return TRUE;
 }
 
+static char *
+write_test_file (const char *name,
+                 const char *contents,
+                 gsize       length)
+{
+  char *path = g_build_filename (env.top, name, NULL);
+
+  g_assert_true (g_file_set_contents (path, contents, (gssize) length, NULL));
+  return path;
+}
+
+static guint
+n_attachments (PostageComposerWindow *window)
+{
+  return g_list_model_get_n_items (postage_composer_window_get_attachments (window));
+}
+
+static gboolean
+has_one_attachment (gpointer data)
+{
+  return n_attachments (data) == 1;
+}
+
+/* Attaches through the same entry point as the drop handler and the file chooser. */
+static guint
+attach_paths (PostageComposerWindow *window,
+              const char            *first_path,
+              ...)
+{
+  g_autoptr(GSList) files = NULL;
+  const char *path;
+  va_list args;
+  guint added;
+
+  va_start (args, first_path);
+  for (path = first_path; path != NULL; path = va_arg (args, const char *))
+    files = g_slist_append (files, g_file_new_for_path (path));
+  va_end (args);
+
+  added = postage_composer_window_attach_files (window, files);
+  g_slist_free_full (g_steal_pointer (&files), g_object_unref);
+  return added;
+}
+
+static AdwMessageDialog *
+find_message_dialog (GtkWindow *parent)
+{
+  g_autoptr(GListModel) toplevels = g_object_ref (gtk_window_get_toplevels ());
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GObject) window = g_list_model_get_item (toplevels, i);
+
+      if (ADW_IS_MESSAGE_DIALOG (window) &&
+          gtk_window_get_transient_for (GTK_WINDOW (window)) == parent)
+        return ADW_MESSAGE_DIALOG (window);
+    }
+  return NULL;
+}
+
 /* Cases */
 
 static void
@@ -294,6 +360,170 @@ test_send (void)
 }
 
 static void
+test_attachments (void)
+{
+  static const char report[] = "Grüße aus München.\r\n.\r\nZeile ohne Ende";
+  g_autofree char *report_path = write_test_file ("Reisebericht März.txt", report,
+                                                  sizeof report - 1);
+  g_autofree char *photo = g_strnfill (5000, '\xff');
+  g_autofree char *photo_path = write_test_file ("photo.bin", photo, 5000);
+  g_autofree char *photo_uri = NULL;
+  g_autofree char *eml_path = NULL;
+  g_autofree char *eml = NULL;
+  g_autofree char *report_size = g_format_size (sizeof report - 1);
+  g_autofree char *photo_size = g_format_size (5000);
+  g_autoptr(GFile) photo_file = g_file_new_for_path (photo_path);
+  g_autoptr(GMimeStream) stream = NULL;
+  g_autoptr(GMimeParser) parser = NULL;
+  g_autoptr(GMimeMessage) message = NULL;
+  g_autoptr(GMimeStream) decoded = NULL;
+  PostageComposerWindow *window;
+  GMimeMultipart *mixed;
+  GMimeObject *part;
+  GtkWidget *row;
+  GByteArray *bytes;
+  gsize length;
+  guint before;
+
+  if (!require_server ())
+    return;
+
+  before = count_spooled ();
+  window = new_composer ();
+  gtk_editable_set_text (child (window, "to_entry"), "Ann Example <ann@example.test>");
+  gtk_editable_set_text (child (window, "subject_entry"), "Der Bericht");
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (child (window, "body_view")),
+                            "Hi Ann,\n\nthe report is attached.\n", -1);
+  g_assert_false (gtk_widget_get_visible (child (window, "attachments_box")));
+
+  /* Two files; the same file again and a folder are not added. */
+  g_assert_cmpuint (attach_paths (window, report_path, photo_path, NULL), ==, 2);
+  g_assert_cmpuint (attach_paths (window, photo_path, env.top, NULL), ==, 0);
+  g_assert_cmpuint (n_attachments (window), ==, 2);
+  g_assert_true (gtk_widget_get_visible (child (window, "attachments_box")));
+
+  row = gtk_widget_get_first_child (child (window, "attachments_list"));
+  g_assert_true (ADW_IS_ACTION_ROW (row));
+  g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), ==,
+                   "Reisebericht März.txt");
+  g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), ==, report_size);
+  row = gtk_widget_get_next_sibling (row);
+  g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), ==, "photo.bin");
+  g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), ==, photo_size);
+  g_test_message ("total: %s", gtk_label_get_text (child (window, "attachments_total_label")));
+  g_assert_true (g_str_has_prefix (gtk_label_get_text (child (window, "attachments_total_label")),
+                                   "2 attachments, "));
+
+  save_screenshot (GTK_WINDOW (window), "composer-attachments.png");
+
+  /* The row's remove button, by its action. */
+  photo_uri = g_file_get_uri (photo_file);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.remove-attachment", "s",
+                                             photo_uri));
+  g_assert_cmpuint (n_attachments (window), ==, 1);
+  g_assert_true (g_str_has_prefix (gtk_label_get_text (child (window, "attachments_total_label")),
+                                   "1 attachment, "));
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL));
+  g_assert_true (postage_composer_window_get_sending (window));
+  /* Nothing can be added or removed mid-send. */
+  g_assert_cmpuint (attach_paths (window, photo_path, NULL), ==, 0);
+  spin_until (is_not_sending, window);
+
+  g_assert_false (gtk_revealer_get_reveal_child (child (window, "error_revealer")));
+  g_assert_cmpuint (n_attachments (window), ==, 0);
+  g_assert_false (gtk_widget_get_visible (child (window, "attachments_box")));
+
+  /* What arrived: the text part and exactly the one remaining file, intact. */
+  g_assert_cmpuint (count_spooled (), ==, before + 1);
+  eml_path = g_strdup_printf ("%s/%04u.eml", env.spool, before + 1);
+  g_assert_true (g_file_get_contents (eml_path, &eml, &length, NULL));
+  stream = g_mime_stream_mem_new_with_buffer (eml, length);
+  parser = g_mime_parser_new_with_stream (stream);
+  message = g_mime_parser_construct_message (parser, NULL);
+  g_assert_nonnull (message);
+  g_assert_true (GMIME_IS_MULTIPART (g_mime_message_get_mime_part (message)));
+  mixed = GMIME_MULTIPART (g_mime_message_get_mime_part (message));
+  g_assert_cmpint (g_mime_multipart_get_count (mixed), ==, 2);
+  part = g_mime_multipart_get_part (mixed, 1);
+  g_assert_cmpstr (g_mime_part_get_filename (GMIME_PART (part)), ==, "Reisebericht März.txt");
+  decoded = g_mime_stream_mem_new ();
+  g_mime_data_wrapper_write_to_stream (g_mime_part_get_content (GMIME_PART (part)), decoded);
+  bytes = g_mime_stream_mem_get_byte_array (GMIME_STREAM_MEM (decoded));
+  g_assert_cmpmem (bytes->data, bytes->len, report, sizeof report - 1);
+  g_assert_null (strstr (eml, "photo.bin"));
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_unlink (report_path);
+  g_unlink (photo_path);
+}
+
+/* Ctrl+V of files copied in a file manager attaches them; text still pastes as text. */
+static void
+test_paste_files (void)
+{
+  g_autofree char *path = write_test_file ("pasted.txt", "pasted", 6);
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GSList) files = g_slist_append (NULL, file);
+  GdkFileList *list = gdk_file_list_new_from_list (files);
+  g_autofree char *body = NULL;
+  PostageComposerWindow *window = new_composer ();
+  GtkWidget *body_view = child (window, "body_view");
+  GdkClipboard *clipboard = gtk_widget_get_clipboard (body_view);
+
+  gdk_clipboard_set (clipboard, GDK_TYPE_FILE_LIST, list);
+  g_boxed_free (GDK_TYPE_FILE_LIST, list);
+  gtk_widget_grab_focus (body_view);
+  g_signal_emit_by_name (body_view, "paste-clipboard");
+  spin_until (has_one_attachment, window);
+  body = text_view_dup_text (GTK_TEXT_VIEW (body_view));
+  g_assert_cmpstr (body, ==, "");
+
+  gdk_clipboard_set_text (clipboard, "just text");
+  g_signal_emit_by_name (body_view, "paste-clipboard");
+  g_assert_cmpuint (n_attachments (window), ==, 1);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_unlink (path);
+}
+
+/* Over 25 MB once encoded: asked first; Cancel sends nothing and keeps everything. */
+static void
+test_large_attachments_warning (void)
+{
+  g_autofree char *path = g_build_filename (env.top, "large.bin", NULL);
+  PostageComposerWindow *window;
+  AdwMessageDialog *dialog;
+  FILE *f;
+
+  f = fopen (path, "w");
+  g_assert_nonnull (f);
+  /* Sparse: 20 MB of file, about 27 MB as base64, nothing read before the answer. */
+  g_assert_cmpint (ftruncate (fileno (f), 20 * 1000 * 1000), ==, 0);
+  fclose (f);
+
+  window = new_composer ();
+  gtk_editable_set_text (child (window, "to_entry"), "ann@example.test");
+  g_assert_cmpuint (attach_paths (window, path, NULL), ==, 1);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL));
+  g_assert_false (postage_composer_window_get_sending (window));
+
+  dialog = find_message_dialog (GTK_WINDOW (window));
+  g_assert_nonnull (dialog);
+  g_test_message ("%s — %s", adw_message_dialog_get_heading (dialog),
+                  adw_message_dialog_get_body (dialog));
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "25 MB"));
+  adw_message_dialog_response (dialog, "cancel");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+
+  g_assert_false (postage_composer_window_get_sending (window));
+  g_assert_cmpuint (n_attachments (window), ==, 1);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_unlink (path);
+}
+
+static void
 test_malformed_address (void)
 {
   PostageComposerWindow *window;
@@ -346,6 +576,7 @@ test_auth_failed (void)
   PostageComposerWindow *window;
   g_autofree char *body = NULL;
   g_autofree char *shown = NULL;
+  g_autofree char *attached = NULL;
   guint before;
 
   if (!require_server ())
@@ -357,6 +588,8 @@ test_auth_failed (void)
   gtk_editable_set_text (child (window, "subject_entry"), "Still here afterwards");
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (child (window, "body_view")),
                             "Nothing is lost.", -1);
+  attached = write_test_file ("kept.txt", "kept", 4);
+  g_assert_cmpuint (attach_paths (window, attached, NULL), ==, 1);
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL));
   spin_until (is_not_sending, window);
@@ -372,6 +605,7 @@ test_auth_failed (void)
                    "Still here afterwards");
   body = text_view_dup_text (child (window, "body_view"));
   g_assert_cmpstr (body, ==, "Nothing is lost.");
+  g_assert_cmpuint (n_attachments (window), ==, 1);
   g_assert_cmpuint (count_spooled (), ==, before);
 
   save_screenshot (GTK_WINDOW (window), "composer-error.png");
@@ -600,6 +834,10 @@ main (int    argc,
   g_test_add_func ("/postage/ui/composer/cancel", test_cancel);
   g_test_add_func ("/postage/ui/composer/send", test_send);
   g_test_add_func ("/postage/ui/composer/auth-failed", test_auth_failed);
+  g_test_add_func ("/postage/ui/composer/attachments", test_attachments);
+  g_test_add_func ("/postage/ui/composer/paste-files", test_paste_files);
+  g_test_add_func ("/postage/ui/composer/large-attachments-warning",
+                   test_large_attachments_warning);
 
   ret = g_test_run ();
 

@@ -226,6 +226,47 @@ test_attachment_refusals (void)
   g_rmdir (dir);
 }
 
+/* RFC 2231: a non-ASCII file name goes out as filename*=utf-8''…, and a text
+ * attachment travels base64 so that its bytes (bare CR, lone dots, no final
+ * newline) come back exactly. */
+static void
+test_attachment_name_and_bytes (void)
+{
+  static const char contents[] = "Gr\xc3\xbc\xc3\x9f" "e\r\n.\nbare CR\rno final newline";
+  g_autofree char *dir = g_dir_make_tmp ("postage-test-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "Bericht für März.txt", NULL);
+  g_autoptr(PostageDraft) draft = make_draft ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PostageOutgoing) outgoing = NULL;
+  g_autoptr(GMimeMessage) parsed = NULL;
+  g_autoptr(GMimeStream) decoded = g_mime_stream_mem_new ();
+  g_autofree char *text = NULL;
+  GMimeObject *part;
+  GByteArray *bytes;
+
+  g_assert_true (g_file_set_contents (path, contents, sizeof contents - 1, NULL));
+  g_ptr_array_add (draft->attachments, g_strdup (path));
+  outgoing = postage_message_build (draft, &error);
+  g_assert_no_error (error);
+  text = message_text (outgoing);
+  assert_wire_safe (text);
+  /* The charset name is case-insensitive (RFC 2231 §4); GMime writes it upper-case. */
+  g_assert_true (g_regex_match_simple ("filename\\*=utf-8''Bericht%20f%C3%BCr%20M%C3%A4rz\\.txt",
+                                       text, G_REGEX_CASELESS, 0));
+  g_assert_null (strstr (text, "filename=\"=?"));
+  g_assert_nonnull (strstr (text, "Content-Transfer-Encoding: base64\r\n"));
+
+  parsed = parse_back (text);
+  part = g_mime_multipart_get_part (GMIME_MULTIPART (g_mime_message_get_mime_part (parsed)), 1);
+  g_assert_cmpstr (g_mime_part_get_filename (GMIME_PART (part)), ==, "Bericht für März.txt");
+  g_mime_data_wrapper_write_to_stream (g_mime_part_get_content (GMIME_PART (part)), decoded);
+  bytes = g_mime_stream_mem_get_byte_array (GMIME_STREAM_MEM (decoded));
+  g_assert_cmpmem (bytes->data, bytes->len, contents, sizeof contents - 1);
+
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -238,5 +279,6 @@ main (int    argc,
   g_test_add_func ("/postage/message/ascii-subject-unchanged", test_ascii_subject_unchanged);
   g_test_add_func ("/postage/message/refusals", test_refusals);
   g_test_add_func ("/postage/message/attachment-refusals", test_attachment_refusals);
+  g_test_add_func ("/postage/message/attachment-name-and-bytes", test_attachment_name_and_bytes);
   return g_test_run ();
 }
