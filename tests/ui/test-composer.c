@@ -12,14 +12,14 @@
 #include <adwaita.h>
 #include <glib/gstdio.h>
 #include <gmime/gmime.h>
-#include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
 
 #include "accounts/postage-account-store.h"
 #include "accounts/postage-secret-store.h"
 #include "mail/postage-message-writer.h"
 #include "ui/postage-composer-window.h"
+
+#include "ui-test-common.h"
 
 #define TEST_USER     "ui-tester"
 #define TEST_PASSWORD "correct-horse-ui-7731"
@@ -38,151 +38,17 @@ static struct {
   char                *top;
   char                *cert_dir;
   char                *spool;
-  GSubprocess         *server;
-  guint16              port;
+  UiTestServer         server;
   PostageAccountStore *store;
   char                *skip_reason;
 } env;
 
 /* Helpers */
 
-static gpointer
-child (gpointer    window,
-       const char *name)
-{
-  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (window),
-                                                   POSTAGE_TYPE_COMPOSER_WINDOW, name);
-
-  g_assert_nonnull (object);
-  return object;
-}
-
-static gboolean
-timeout_cb (gpointer data)
-{
-  gboolean *timed_out = data;
-
-  *timed_out = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Spins the default context until @done(@data) or WAIT_SECONDS pass; no sleeps. */
-static void
-spin_until (gboolean (*done) (gpointer data),
-            gpointer  data)
-{
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add_seconds (WAIT_SECONDS, timeout_cb, &timed_out);
-
-  while (!done (data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-
-  if (!timed_out)
-    g_source_remove (id);
-  g_assert_false (timed_out);
-}
-
 static gboolean
 is_not_sending (gpointer data)
 {
   return !postage_composer_window_get_sending (data);
-}
-
-static gboolean
-is_mapped (gpointer data)
-{
-  return gtk_widget_get_mapped (data);
-}
-
-static void
-count_frame_cb (GdkFrameClock *clock,
-                gpointer       data)
-{
-  (*(guint *) data)++;
-}
-
-static gboolean
-frames_drawn (gpointer data)
-{
-  return *(guint *) data >= 1;
-}
-
-/* Waits until the window has been mapped and painted a few times, so that the
- * layout (and any revealer transition) has settled. */
-static void
-wait_for_frames (GtkWindow *window)
-{
-  GdkFrameClock *clock;
-  guint frames = 0;
-  gulong id;
-
-  gtk_window_present (window);
-  spin_until (is_mapped, window);
-
-  clock = gtk_widget_get_frame_clock (GTK_WIDGET (window));
-  id = g_signal_connect (clock, "after-paint", G_CALLBACK (count_frame_cb), &frames);
-  for (int i = 0; i < 10; i++)
-    {
-      frames = 0;
-      gtk_widget_queue_draw (GTK_WIDGET (window));
-      spin_until (frames_drawn, &frames);
-    }
-  g_signal_handler_disconnect (clock, id);
-}
-
-static void
-save_screenshot (GtkWindow  *window,
-                 const char *name)
-{
-  g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GtkSnapshot) snapshot = NULL;
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  g_autofree char *path = NULL;
-  GskRenderer *renderer;
-  int width, height;
-
-  wait_for_frames (window);
-
-  width = gtk_widget_get_width (GTK_WIDGET (window));
-  height = gtk_widget_get_height (GTK_WIDGET (window));
-  paintable = gtk_widget_paintable_new (GTK_WIDGET (window));
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-  g_assert_nonnull (node);
-
-  renderer = gtk_native_get_renderer (GTK_NATIVE (window));
-  texture = gsk_renderer_render_texture (renderer, node,
-                                         &GRAPHENE_RECT_INIT (0, 0, width, height));
-
-  path = g_test_build_filename (G_TEST_BUILT, "ui", name, NULL);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("screenshot: %s", path);
-}
-
-static char *
-text_view_dup_text (GtkTextView *view)
-{
-  GtkTextBuffer *buffer = gtk_text_view_get_buffer (view);
-  GtkTextIter start, end;
-
-  gtk_text_buffer_get_bounds (buffer, &start, &end);
-  return gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
-}
-
-static guint
-count_spooled (void)
-{
-  g_autoptr(GDir) dir = g_dir_open (env.spool, 0, NULL);
-  const char *name;
-  guint n = 0;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    if (g_str_has_suffix (name, ".eml"))
-      n++;
-
-  return n;
 }
 
 static PostageComposerWindow *
@@ -200,17 +66,6 @@ static PostageComposerWindow *
 new_composer (void)
 {
   return new_composer_for (TEST_FROM);
-}
-
-static gboolean
-require_server (void)
-{
-  if (env.skip_reason != NULL)
-    {
-      g_test_skip (env.skip_reason);
-      return FALSE;
-    }
-  return TRUE;
 }
 
 static char *
@@ -289,48 +144,48 @@ test_send (void)
   const char *end_of_headers;
   guint before;
 
-  if (!require_server ())
+  if (!ui_test_require (env.skip_reason))
     return;
 
-  before = count_spooled ();
+  before = ui_test_count_spooled (env.spool);
   window = new_composer ();
 
-  gtk_editable_set_text (child (window, "to_entry"),
+  gtk_editable_set_text (ui_test_child (window, "to_entry"),
                          "Ann Example <ann@example.test>, bob@example.test");
-  gtk_toggle_button_set_active (child (window, "cc_bcc_toggle"), TRUE);
-  gtk_editable_set_text (child (window, "cc_entry"), "carol@example.test");
-  gtk_editable_set_text (child (window, "bcc_entry"), "hidden-dave@example.test");
-  gtk_editable_set_text (child (window, "subject_entry"), "Lunch on Thursday?");
-  gtk_text_buffer_set_text (gtk_text_view_get_buffer (child (window, "body_view")),
+  gtk_toggle_button_set_active (ui_test_child (window, "cc_bcc_toggle"), TRUE);
+  gtk_editable_set_text (ui_test_child (window, "cc_entry"), "carol@example.test");
+  gtk_editable_set_text (ui_test_child (window, "bcc_entry"), "hidden-dave@example.test");
+  gtk_editable_set_text (ui_test_child (window, "subject_entry"), "Lunch on Thursday?");
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (ui_test_child (window, "body_view")),
                             "Hi all,\n\nShall we meet at noon by the fountain?\n\n— Sam\n", -1);
 
-  save_screenshot (GTK_WINDOW (window), "composer.png");
+  ui_test_save_screenshot (GTK_WINDOW (window), "composer.png");
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL));
   g_assert_true (postage_composer_window_get_sending (window));
-  spin_until (is_not_sending, window);
+  ui_test_spin_until (is_not_sending, window);
 
   /* What the person sees. */
-  transcript = text_view_dup_text (child (window, "transcript_view"));
+  transcript = ui_test_text_view_dup_text (ui_test_child (window, "transcript_view"));
   g_test_message ("transcript:\n%s", transcript);
-  g_assert_false (gtk_revealer_get_reveal_child (child (window, "error_revealer")));
-  g_assert_cmpstr (gtk_label_get_text (child (window, "progress_label")), ==, "Sent");
+  g_assert_false (gtk_revealer_get_reveal_child (ui_test_child (window, "error_revealer")));
+  g_assert_cmpstr (gtk_label_get_text (ui_test_child (window, "progress_label")), ==, "Sent");
   g_assert_nonnull (strstr (transcript, "S: 250"));
   g_assert_nonnull (strstr (transcript, "C: AUTH PLAIN ****"));
   g_assert_null (strstr (transcript, TEST_PASSWORD));
-  g_assert_cmpstr (gtk_editable_get_text (child (window, "to_entry")), ==, "");
-  g_assert_cmpstr (gtk_editable_get_text (child (window, "cc_entry")), ==, "");
-  g_assert_cmpstr (gtk_editable_get_text (child (window, "bcc_entry")), ==, "");
-  g_assert_cmpstr (gtk_editable_get_text (child (window, "subject_entry")), ==, "");
-  body = text_view_dup_text (child (window, "body_view"));
+  g_assert_cmpstr (gtk_editable_get_text (ui_test_child (window, "to_entry")), ==, "");
+  g_assert_cmpstr (gtk_editable_get_text (ui_test_child (window, "cc_entry")), ==, "");
+  g_assert_cmpstr (gtk_editable_get_text (ui_test_child (window, "bcc_entry")), ==, "");
+  g_assert_cmpstr (gtk_editable_get_text (ui_test_child (window, "subject_entry")), ==, "");
+  body = ui_test_text_view_dup_text (ui_test_child (window, "body_view"));
   g_assert_cmpstr (body, ==, "");
   g_assert_true (postage_composer_window_select_account (window, TEST_FROM));
 
-  gtk_expander_set_expanded (child (window, "transcript_expander"), TRUE);
-  save_screenshot (GTK_WINDOW (window), "composer-sent.png");
+  gtk_expander_set_expanded (ui_test_child (window, "transcript_expander"), TRUE);
+  ui_test_save_screenshot (GTK_WINDOW (window), "composer-sent.png");
 
   /* What the server got. */
-  g_assert_cmpuint (count_spooled (), ==, before + 1);
+  g_assert_cmpuint (ui_test_count_spooled (env.spool), ==, before + 1);
   eml_path = g_strdup_printf ("%s/%04u.eml", env.spool, before + 1);
   json_path = g_strdup_printf ("%s/%04u.json", env.spool, before + 1);
   g_assert_true (g_file_get_contents (eml_path, &eml, NULL, NULL));
@@ -385,24 +240,24 @@ test_attachments (void)
   gsize length;
   guint before;
 
-  if (!require_server ())
+  if (!ui_test_require (env.skip_reason))
     return;
 
-  before = count_spooled ();
+  before = ui_test_count_spooled (env.spool);
   window = new_composer ();
-  gtk_editable_set_text (child (window, "to_entry"), "Ann Example <ann@example.test>");
-  gtk_editable_set_text (child (window, "subject_entry"), "Der Bericht");
-  gtk_text_buffer_set_text (gtk_text_view_get_buffer (child (window, "body_view")),
+  gtk_editable_set_text (ui_test_child (window, "to_entry"), "Ann Example <ann@example.test>");
+  gtk_editable_set_text (ui_test_child (window, "subject_entry"), "Der Bericht");
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (ui_test_child (window, "body_view")),
                             "Hi Ann,\n\nthe report is attached.\n", -1);
-  g_assert_false (gtk_widget_get_visible (child (window, "attachments_box")));
+  g_assert_false (gtk_widget_get_visible (ui_test_child (window, "attachments_box")));
 
   /* Two files; the same file again and a folder are not added. */
   g_assert_cmpuint (attach_paths (window, report_path, photo_path, NULL), ==, 2);
   g_assert_cmpuint (attach_paths (window, photo_path, env.top, NULL), ==, 0);
   g_assert_cmpuint (n_attachments (window), ==, 2);
-  g_assert_true (gtk_widget_get_visible (child (window, "attachments_box")));
+  g_assert_true (gtk_widget_get_visible (ui_test_child (window, "attachments_box")));
 
-  row = gtk_widget_get_first_child (child (window, "attachments_list"));
+  row = gtk_widget_get_first_child (ui_test_child (window, "attachments_list"));
   g_assert_true (ADW_IS_ACTION_ROW (row));
   g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), ==,
                    "Reisebericht März.txt");
@@ -410,32 +265,32 @@ test_attachments (void)
   row = gtk_widget_get_next_sibling (row);
   g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), ==, "photo.bin");
   g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), ==, photo_size);
-  g_test_message ("total: %s", gtk_label_get_text (child (window, "attachments_total_label")));
-  g_assert_true (g_str_has_prefix (gtk_label_get_text (child (window, "attachments_total_label")),
+  g_test_message ("total: %s", gtk_label_get_text (ui_test_child (window, "attachments_total_label")));
+  g_assert_true (g_str_has_prefix (gtk_label_get_text (ui_test_child (window, "attachments_total_label")),
                                    "2 attachments, "));
 
-  save_screenshot (GTK_WINDOW (window), "composer-attachments.png");
+  ui_test_save_screenshot (GTK_WINDOW (window), "composer-attachments.png");
 
   /* The row's remove button, by its action. */
   photo_uri = g_file_get_uri (photo_file);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.remove-attachment", "s",
                                              photo_uri));
   g_assert_cmpuint (n_attachments (window), ==, 1);
-  g_assert_true (g_str_has_prefix (gtk_label_get_text (child (window, "attachments_total_label")),
+  g_assert_true (g_str_has_prefix (gtk_label_get_text (ui_test_child (window, "attachments_total_label")),
                                    "1 attachment, "));
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL));
   g_assert_true (postage_composer_window_get_sending (window));
   /* Nothing can be added or removed mid-send. */
   g_assert_cmpuint (attach_paths (window, photo_path, NULL), ==, 0);
-  spin_until (is_not_sending, window);
+  ui_test_spin_until (is_not_sending, window);
 
-  g_assert_false (gtk_revealer_get_reveal_child (child (window, "error_revealer")));
+  g_assert_false (gtk_revealer_get_reveal_child (ui_test_child (window, "error_revealer")));
   g_assert_cmpuint (n_attachments (window), ==, 0);
-  g_assert_false (gtk_widget_get_visible (child (window, "attachments_box")));
+  g_assert_false (gtk_widget_get_visible (ui_test_child (window, "attachments_box")));
 
   /* What arrived: the text part and exactly the one remaining file, intact. */
-  g_assert_cmpuint (count_spooled (), ==, before + 1);
+  g_assert_cmpuint (ui_test_count_spooled (env.spool), ==, before + 1);
   eml_path = g_strdup_printf ("%s/%04u.eml", env.spool, before + 1);
   g_assert_true (g_file_get_contents (eml_path, &eml, &length, NULL));
   stream = g_mime_stream_mem_new_with_buffer (eml, length);
@@ -468,15 +323,15 @@ test_paste_files (void)
   GdkFileList *list = gdk_file_list_new_from_list (files);
   g_autofree char *body = NULL;
   PostageComposerWindow *window = new_composer ();
-  GtkWidget *body_view = child (window, "body_view");
+  GtkWidget *body_view = ui_test_child (window, "body_view");
   GdkClipboard *clipboard = gtk_widget_get_clipboard (body_view);
 
   gdk_clipboard_set (clipboard, GDK_TYPE_FILE_LIST, list);
   g_boxed_free (GDK_TYPE_FILE_LIST, list);
   gtk_widget_grab_focus (body_view);
   g_signal_emit_by_name (body_view, "paste-clipboard");
-  spin_until (has_one_attachment, window);
-  body = text_view_dup_text (GTK_TEXT_VIEW (body_view));
+  ui_test_spin_until (has_one_attachment, window);
+  body = ui_test_text_view_dup_text (GTK_TEXT_VIEW (body_view));
   g_assert_cmpstr (body, ==, "");
 
   gdk_clipboard_set_text (clipboard, "just text");
@@ -503,7 +358,7 @@ test_large_attachments_warning (void)
   fclose (f);
 
   window = new_composer ();
-  gtk_editable_set_text (child (window, "to_entry"), "ann@example.test");
+  gtk_editable_set_text (ui_test_child (window, "to_entry"), "ann@example.test");
   g_assert_cmpuint (attach_paths (window, path, NULL), ==, 1);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL));
   g_assert_false (postage_composer_window_get_sending (window));
@@ -531,17 +386,17 @@ test_malformed_address (void)
   GtkLabel *field_error;
   guint before;
 
-  if (!require_server ())
+  if (!ui_test_require (env.skip_reason))
     return;
 
-  before = count_spooled ();
+  before = ui_test_count_spooled (env.spool);
   window = new_composer ();
-  to_entry = child (window, "to_entry");
-  field_error = child (window, "field_error_label");
+  to_entry = ui_test_child (window, "to_entry");
+  field_error = ui_test_child (window, "field_error_label");
 
   gtk_editable_set_text (GTK_EDITABLE (to_entry), "ann@example.test, bob@@nowhere");
-  gtk_editable_set_text (child (window, "subject_entry"), "Not going anywhere");
-  gtk_text_buffer_set_text (gtk_text_view_get_buffer (child (window, "body_view")), "Hi", -1);
+  gtk_editable_set_text (ui_test_child (window, "subject_entry"), "Not going anywhere");
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (ui_test_child (window, "body_view")), "Hi", -1);
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL));
 
@@ -551,16 +406,16 @@ test_malformed_address (void)
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (field_error)));
   g_test_message ("field error: %s", gtk_label_get_text (field_error));
   g_assert_nonnull (strstr (gtk_label_get_text (field_error), "To"));
-  g_assert_false (gtk_revealer_get_reveal_child (child (window, "status_revealer")));
+  g_assert_false (gtk_revealer_get_reveal_child (ui_test_child (window, "status_revealer")));
 
   /* Nothing was touched either. */
   g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (to_entry)), ==,
                    "ann@example.test, bob@@nowhere");
-  g_assert_cmpstr (gtk_editable_get_text (child (window, "subject_entry")), ==,
+  g_assert_cmpstr (gtk_editable_get_text (ui_test_child (window, "subject_entry")), ==,
                    "Not going anywhere");
 
-  save_screenshot (GTK_WINDOW (window), "composer-bad-address.png");
-  g_assert_cmpuint (count_spooled (), ==, before);
+  ui_test_save_screenshot (GTK_WINDOW (window), "composer-bad-address.png");
+  g_assert_cmpuint (ui_test_count_spooled (env.spool), ==, before);
 
   /* Typing again clears the mark. */
   gtk_editable_set_text (GTK_EDITABLE (to_entry), "ann@example.test");
@@ -579,36 +434,36 @@ test_auth_failed (void)
   g_autofree char *attached = NULL;
   guint before;
 
-  if (!require_server ())
+  if (!ui_test_require (env.skip_reason))
     return;
 
-  before = count_spooled ();
+  before = ui_test_count_spooled (env.spool);
   window = new_composer_for (WRONG_FROM);
-  gtk_editable_set_text (child (window, "to_entry"), "ann@example.test");
-  gtk_editable_set_text (child (window, "subject_entry"), "Still here afterwards");
-  gtk_text_buffer_set_text (gtk_text_view_get_buffer (child (window, "body_view")),
+  gtk_editable_set_text (ui_test_child (window, "to_entry"), "ann@example.test");
+  gtk_editable_set_text (ui_test_child (window, "subject_entry"), "Still here afterwards");
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (ui_test_child (window, "body_view")),
                             "Nothing is lost.", -1);
   attached = write_test_file ("kept.txt", "kept", 4);
   g_assert_cmpuint (attach_paths (window, attached, NULL), ==, 1);
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL));
-  spin_until (is_not_sending, window);
+  ui_test_spin_until (is_not_sending, window);
 
   /* The sentence plus the server's own words (535), and the message untouched. */
-  g_assert_true (gtk_revealer_get_reveal_child (child (window, "error_revealer")));
-  shown = g_strconcat (gtk_label_get_text (child (window, "error_label")), "\n",
-                       gtk_label_get_text (child (window, "error_server_label")), NULL);
+  g_assert_true (gtk_revealer_get_reveal_child (ui_test_child (window, "error_revealer")));
+  shown = g_strconcat (gtk_label_get_text (ui_test_child (window, "error_label")), "\n",
+                       gtk_label_get_text (ui_test_child (window, "error_server_label")), NULL);
   g_test_message ("error shown: %s", shown);
   g_assert_nonnull (strstr (shown, "535"));
-  g_assert_cmpstr (gtk_editable_get_text (child (window, "to_entry")), ==, "ann@example.test");
-  g_assert_cmpstr (gtk_editable_get_text (child (window, "subject_entry")), ==,
+  g_assert_cmpstr (gtk_editable_get_text (ui_test_child (window, "to_entry")), ==, "ann@example.test");
+  g_assert_cmpstr (gtk_editable_get_text (ui_test_child (window, "subject_entry")), ==,
                    "Still here afterwards");
-  body = text_view_dup_text (child (window, "body_view"));
+  body = ui_test_text_view_dup_text (ui_test_child (window, "body_view"));
   g_assert_cmpstr (body, ==, "Nothing is lost.");
   g_assert_cmpuint (n_attachments (window), ==, 1);
-  g_assert_cmpuint (count_spooled (), ==, before);
+  g_assert_cmpuint (ui_test_count_spooled (env.spool), ==, before);
 
-  save_screenshot (GTK_WINDOW (window), "composer-error.png");
+  ui_test_save_screenshot (GTK_WINDOW (window), "composer-error.png");
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
@@ -629,23 +484,23 @@ test_cancel (void)
   PostageComposerWindow *window;
   g_autofree char *body = NULL;
 
-  if (!require_server ())
+  if (!ui_test_require (env.skip_reason))
     return;
 
   window = new_composer ();
-  gtk_editable_set_text (child (window, "to_entry"), "ann@example.test");
-  gtk_editable_set_text (child (window, "subject_entry"), "Cancelled");
-  gtk_text_buffer_set_text (gtk_text_view_get_buffer (child (window, "body_view")), "Keep me", -1);
+  gtk_editable_set_text (ui_test_child (window, "to_entry"), "ann@example.test");
+  gtk_editable_set_text (ui_test_child (window, "subject_entry"), "Cancelled");
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (ui_test_child (window, "body_view")), "Keep me", -1);
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL));
-  g_assert_true (gtk_widget_is_sensitive (GTK_WIDGET (child (window, "cancel_button"))));
+  g_assert_true (gtk_widget_is_sensitive (GTK_WIDGET (ui_test_child (window, "cancel_button"))));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.cancel-send", NULL));
-  spin_until (is_not_sending, window);
+  ui_test_spin_until (is_not_sending, window);
 
-  g_assert_cmpstr (gtk_label_get_text (child (window, "progress_label")), ==, "Sending cancelled");
-  g_assert_false (gtk_revealer_get_reveal_child (child (window, "error_revealer")));
-  g_assert_cmpstr (gtk_editable_get_text (child (window, "to_entry")), ==, "ann@example.test");
-  body = text_view_dup_text (child (window, "body_view"));
+  g_assert_cmpstr (gtk_label_get_text (ui_test_child (window, "progress_label")), ==, "Sending cancelled");
+  g_assert_false (gtk_revealer_get_reveal_child (ui_test_child (window, "error_revealer")));
+  g_assert_cmpstr (gtk_editable_get_text (ui_test_child (window, "to_entry")), ==, "ann@example.test");
+  body = ui_test_text_view_dup_text (ui_test_child (window, "body_view"));
   g_assert_cmpstr (body, ==, "Keep me");
 
   gtk_window_destroy (GTK_WINDOW (window));
@@ -658,12 +513,12 @@ test_close_while_sending (void)
 {
   PostageComposerWindow *window;
 
-  if (!require_server ())
+  if (!ui_test_require (env.skip_reason))
     return;
 
   window = g_object_ref (new_composer ());
-  gtk_editable_set_text (child (window, "to_entry"), "ann@example.test");
-  gtk_editable_set_text (child (window, "subject_entry"), "Closed mid-send");
+  gtk_editable_set_text (ui_test_child (window, "to_entry"), "ann@example.test");
+  gtk_editable_set_text (ui_test_child (window, "subject_entry"), "Closed mid-send");
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL));
   g_assert_true (postage_composer_window_get_sending (window));
@@ -675,24 +530,11 @@ test_close_while_sending (void)
 
 /* Fixture for the whole run: certificates, the server, the account. */
 
-/* The server must not outlive a test that aborts. */
-static void
-die_with_parent (gpointer data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGTERM);
-}
-
 static void
 start_server (void)
 {
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GDataInputStream) out = NULL;
-  g_autofree char *make_certs = NULL;
   g_autofree char *server_py = NULL;
-  g_autofree char *line = NULL;
   const char *srcdir = g_getenv ("POSTAGE_SOURCE_ROOT");
-  int status = 0;
 
   if (srcdir == NULL || g_getenv ("POSTAGE_TEST_HOME") == NULL)
     {
@@ -700,7 +542,6 @@ start_server (void)
       return;
     }
 
-  make_certs = g_build_filename (srcdir, "tests", "lib", "make-certs.sh", NULL);
   server_py = g_build_filename (srcdir, "tests", "lib", "aiosmtpd-server.py", NULL);
   if (!g_file_test (server_py, G_FILE_TEST_EXISTS))
     {
@@ -710,38 +551,11 @@ start_server (void)
 
   env.cert_dir = g_build_filename (env.top, "certs", NULL);
   env.spool = g_build_filename (env.top, "spool", NULL);
+  ui_test_make_certs (env.cert_dir);
 
-  {
-    const char *argv[] = { "sh", make_certs, env.cert_dir, NULL };
-
-    g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
-                  &status, &error);
-    g_assert_no_error (error);
-    g_assert_true (g_spawn_check_wait_status (status, NULL));
-  }
-
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
-  env.server = g_subprocess_launcher_spawn (launcher, &error,
-                                            "/usr/bin/python3", server_py,
-                                            "--cert-dir", env.cert_dir,
-                                            "--user", TEST_USER,
-                                            "--password", TEST_PASSWORD,
-                                            "--spool", env.spool,
-                                            NULL);
-  g_assert_no_error (error);
-
-  /* The server prints "PORT <n>" once it listens; EOF means it died. */
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (env.server));
-  line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
-  g_assert_no_error (error);
-  if (line == NULL || !g_str_has_prefix (line, "PORT "))
-    {
-      env.skip_reason = g_strdup ("the aiosmtpd server did not start (is python3-aiosmtpd installed?)");
-      return;
-    }
-  env.port = (guint16) g_ascii_strtoull (line + 5, NULL, 10);
-  g_assert_cmpuint (env.port, >, 0);
+  if (!ui_test_start_server (&env.server, env.cert_dir, NULL, TEST_USER, TEST_PASSWORD,
+                             env.spool))
+    env.skip_reason = g_strdup ("the aiosmtpd server did not start (is python3-aiosmtpd installed?)");
 }
 
 static void
@@ -763,7 +577,7 @@ add_account (const char *id,
     {
       ca_file = g_build_filename (env.cert_dir, "ca.pem", NULL);
       postage_account_set_host (account, "127.0.0.1");
-      postage_account_set_port (account, env.port);
+      postage_account_set_port (account, env.server.port);
       postage_account_set_ca_file (account, ca_file);
     }
   postage_account_set_display_name (account, "Sam Sender");
@@ -779,17 +593,6 @@ add_account (const char *id,
       postage_secret_store_save_sync (account, password, NULL, &error);
       if (error != NULL)
         env.skip_reason = g_strdup_printf ("no keyring: %s", error->message);
-    }
-}
-
-static void
-stop_server (void)
-{
-  if (env.server != NULL)
-    {
-      g_subprocess_send_signal (env.server, SIGTERM);
-      g_subprocess_wait (env.server, NULL, NULL);
-      g_clear_object (&env.server);
     }
 }
 
@@ -815,12 +618,8 @@ main (int    argc,
                          : g_dir_make_tmp ("postage-ui-test-XXXXXX", NULL);
   g_mkdir_with_parents (env.top, 0700);
 
-  /* What AdwApplication does for the real program, so screenshots look right. */
-  provider = gtk_css_provider_new ();
-  gtk_css_provider_load_from_resource (provider, "/io/github/postage/Postage/style.css");
-  gtk_style_context_add_provider_for_display (gdk_display_get_default (),
-                                              GTK_STYLE_PROVIDER (provider),
-                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+  ui_test_set_limits (WAIT_SECONDS, 10);
+  provider = ui_test_add_app_style ();
 
   start_server ();
   env.store = postage_account_store_new ();
@@ -841,7 +640,7 @@ main (int    argc,
 
   ret = g_test_run ();
 
-  stop_server ();
+  ui_test_stop_server (&env.server);
   g_clear_object (&env.store);
   g_clear_pointer (&env.top, g_free);
   g_clear_pointer (&env.cert_dir, g_free);

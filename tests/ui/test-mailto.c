@@ -18,6 +18,8 @@
 #include "ui/postage-application.h"
 #include "ui/postage-composer-window.h"
 
+#include "ui-test-common.h"
+
 #define TEST_FROM    "sender@example.test"
 #define WAIT_SECONDS 30
 #define ATTACH_NOTICE "This link asked to attach a file; Postage never does that for links"
@@ -26,124 +28,17 @@ static PostageApplication *app;
 
 /* Helpers */
 
-static gpointer
-child (gpointer    window,
-       const char *name)
-{
-  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (window),
-                                                   POSTAGE_TYPE_COMPOSER_WINDOW, name);
-
-  g_assert_nonnull (object);
-  return object;
-}
-
 static const char *
 entry_text (gpointer    window,
             const char *name)
 {
-  return gtk_editable_get_text (GTK_EDITABLE (child (window, name)));
+  return gtk_editable_get_text (GTK_EDITABLE (ui_test_child (window, name)));
 }
 
 static char *
 body_text (gpointer window)
 {
-  GtkTextBuffer *buffer = gtk_text_view_get_buffer (child (window, "body_view"));
-  GtkTextIter start, end;
-
-  gtk_text_buffer_get_bounds (buffer, &start, &end);
-  return gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
-}
-
-static gboolean
-timeout_cb (gpointer data)
-{
-  gboolean *timed_out = data;
-
-  *timed_out = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static void
-spin_until (gboolean (*done) (gpointer data),
-            gpointer  data)
-{
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add_seconds (WAIT_SECONDS, timeout_cb, &timed_out);
-
-  while (!done (data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-
-  if (!timed_out)
-    g_source_remove (id);
-  g_assert_false (timed_out);
-}
-
-static gboolean
-is_mapped (gpointer data)
-{
-  return gtk_widget_get_mapped (data);
-}
-
-static void
-count_frame_cb (GdkFrameClock *clock,
-                gpointer       data)
-{
-  (*(guint *) data)++;
-}
-
-static gboolean
-frames_drawn (gpointer data)
-{
-  return *(guint *) data >= 1;
-}
-
-static void
-wait_for_frames (GtkWindow *window)
-{
-  GdkFrameClock *clock;
-  guint frames = 0;
-  gulong id;
-
-  gtk_window_present (window);
-  spin_until (is_mapped, window);
-
-  clock = gtk_widget_get_frame_clock (GTK_WIDGET (window));
-  id = g_signal_connect (clock, "after-paint", G_CALLBACK (count_frame_cb), &frames);
-  for (int i = 0; i < 10; i++)
-    {
-      frames = 0;
-      gtk_widget_queue_draw (GTK_WIDGET (window));
-      spin_until (frames_drawn, &frames);
-    }
-  g_signal_handler_disconnect (clock, id);
-}
-
-static void
-save_screenshot (GtkWindow  *window,
-                 const char *name)
-{
-  g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GtkSnapshot) snapshot = NULL;
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  g_autofree char *path = NULL;
-  int width, height;
-
-  wait_for_frames (window);
-
-  width = gtk_widget_get_width (GTK_WIDGET (window));
-  height = gtk_widget_get_height (GTK_WIDGET (window));
-  paintable = gtk_widget_paintable_new (GTK_WIDGET (window));
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-  g_assert_nonnull (node);
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (window)), node,
-                                         &GRAPHENE_RECT_INIT (0, 0, width, height));
-
-  path = g_test_build_filename (G_TEST_BUILT, "ui", name, NULL);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("screenshot: %s", path);
+  return ui_test_text_view_dup_text (ui_test_child (window, "body_view"));
 }
 
 /* Is there a label whose text holds @text anywhere under @widget (toasts included)? */
@@ -224,12 +119,12 @@ test_open_link (void)
   g_assert_cmpstr (entry_text (composer, "subject_entry"), ==, "Café meeting");
   g_assert_cmpstr (body, ==, "Line 1\nLine 2");
   /* Cc has an address, so it is shown. */
-  g_assert_true (gtk_widget_get_visible (child (composer, "cc_entry")));
+  g_assert_true (gtk_widget_get_visible (ui_test_child (composer, "cc_entry")));
   /* The link asked for two files: none is attached, and the window says so. */
   g_assert_cmpuint (g_list_model_get_n_items (postage_composer_window_get_attachments (composer)),
                     ==, 0);
 
-  save_screenshot (GTK_WINDOW (composer), "mailto.png");
+  ui_test_save_screenshot (GTK_WINDOW (composer), "mailto.png");
   g_assert_true (shows_text (GTK_WIDGET (composer), ATTACH_NOTICE));
 
   gtk_window_destroy (GTK_WINDOW (composer));
@@ -241,7 +136,7 @@ test_ignored_fields (void)
   PostageComposerWindow *composer =
     open_link ("mailto:ann@example.test?from=boss@example.test&X-Mailer=evil");
 
-  wait_for_frames (GTK_WINDOW (composer));
+  ui_test_wait_for_frames (GTK_WINDOW (composer));
   g_assert_false (shows_text (GTK_WIDGET (composer), ATTACH_NOTICE));
   g_assert_true (shows_text (GTK_WIDGET (composer), "from, x-mailer"));
   gtk_window_destroy (GTK_WINDOW (composer));
@@ -257,7 +152,7 @@ test_hostile_link (void)
   g_assert_cmpstr (entry_text (composer, "to_entry"), ==, "");
   g_assert_cmpstr (entry_text (composer, "subject_entry"), ==, "");
   g_assert_cmpstr (entry_text (composer, "bcc_entry"), ==, "");
-  wait_for_frames (GTK_WINDOW (composer));
+  ui_test_wait_for_frames (GTK_WINDOW (composer));
   g_assert_true (shows_text (GTK_WIDGET (composer), "control character"));
   gtk_window_destroy (GTK_WINDOW (composer));
 }
@@ -327,6 +222,7 @@ main (int    argc,
   g_setenv ("GTK_A11Y", "none", FALSE);
   gtk_test_init (&argc, &argv, NULL);
   postage_mail_init ();
+  ui_test_set_limits (WAIT_SECONDS, 10);
 
   /* An account first, so the application does not start with the wizard. */
   add_account ();

@@ -21,7 +21,6 @@
 #include <libsecret/secret.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
 
 #include "accounts/postage-account-store.h"
 #include "accounts/postage-providers.h"
@@ -32,21 +31,18 @@
 #include "ui/postage-preferences-window.h"
 #include "ui/postage-session-passwords.h"
 
+#include "ui-test-common.h"
+
 #define TEST_USER     "ui-tester"
 #define TEST_PASSWORD "correct-horse-wizard-5519"
 /* Each wait is bounded; the engine's own timeouts are shorter than this. */
 #define WAIT_SECONDS  60
 
-typedef struct {
-  GSubprocess *process;
-  guint16      port;
-} Server;
-
 static struct {
   char                    *top;
   char                    *cert_dir;
   char                    *spool;
-  Server                   good;
+  UiTestServer             good;
   PostageAccountStore     *store;
   PostageSessionPasswords *passwords;
   GSubprocess             *bus;
@@ -55,174 +51,10 @@ static struct {
 
 /* Helpers */
 
-static gpointer
-wizard_child (gpointer    wizard,
-              const char *name)
-{
-  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (wizard),
-                                                   POSTAGE_TYPE_ACCOUNT_WIZARD, name);
-
-  g_assert_nonnull (object);
-  return object;
-}
-
-static gpointer
-composer_child (gpointer    window,
-                const char *name)
-{
-  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (window),
-                                                   POSTAGE_TYPE_COMPOSER_WINDOW, name);
-
-  g_assert_nonnull (object);
-  return object;
-}
-
-static gpointer
-prefs_child (gpointer    window,
-             const char *name)
-{
-  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (window),
-                                                   POSTAGE_TYPE_PREFERENCES_WINDOW, name);
-
-  g_assert_nonnull (object);
-  return object;
-}
-
-static gboolean
-timeout_cb (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Spins the default context until @done(@data) or WAIT_SECONDS pass; no sleeps. */
-static void
-spin_until (gboolean (*done) (gpointer data),
-            gpointer  data)
-{
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add_seconds (WAIT_SECONDS, timeout_cb, &timed_out);
-
-  while (!done (data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-
-  if (!timed_out)
-    g_source_remove (id);
-  g_assert_false (timed_out);
-}
-
-static gboolean
-is_mapped (gpointer data)
-{
-  return gtk_widget_get_mapped (data);
-}
-
 static gboolean
 flag_set (gpointer data)
 {
   return *(gboolean *) data;
-}
-
-static void
-count_frame_cb (GdkFrameClock *clock,
-                gpointer       data)
-{
-  (*(guint *) data)++;
-}
-
-static gboolean
-frames_drawn (gpointer data)
-{
-  return *(guint *) data >= 1;
-}
-
-/* Waits until the window has been mapped and painted a few times, so that the
- * layout (and any stack transition) has settled. */
-static void
-wait_for_frames (GtkWindow *window)
-{
-  GdkFrameClock *clock;
-  guint frames = 0;
-  gulong id;
-
-  gtk_window_present (window);
-  spin_until (is_mapped, window);
-
-  clock = gtk_widget_get_frame_clock (GTK_WIDGET (window));
-  id = g_signal_connect (clock, "after-paint", G_CALLBACK (count_frame_cb), &frames);
-  for (int i = 0; i < 30; i++)
-    {
-      frames = 0;
-      gtk_widget_queue_draw (GTK_WIDGET (window));
-      spin_until (frames_drawn, &frames);
-    }
-  g_signal_handler_disconnect (clock, id);
-}
-
-static void
-save_screenshot (GtkWindow  *window,
-                 const char *name)
-{
-  g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GtkSnapshot) snapshot = NULL;
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  g_autofree char *path = NULL;
-  GskRenderer *renderer;
-  int width, height;
-
-  wait_for_frames (window);
-
-  width = gtk_widget_get_width (GTK_WIDGET (window));
-  height = gtk_widget_get_height (GTK_WIDGET (window));
-  paintable = gtk_widget_paintable_new (GTK_WIDGET (window));
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-  g_assert_nonnull (node);
-
-  renderer = gtk_native_get_renderer (GTK_NATIVE (window));
-  texture = gsk_renderer_render_texture (renderer, node,
-                                         &GRAPHENE_RECT_INIT (0, 0, width, height));
-
-  path = g_test_build_filename (G_TEST_BUILT, "ui", name, NULL);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("screenshot: %s", path);
-}
-
-static char *
-text_view_dup_text (GtkTextView *view)
-{
-  GtkTextBuffer *buffer = gtk_text_view_get_buffer (view);
-  GtkTextIter start, end;
-
-  gtk_text_buffer_get_bounds (buffer, &start, &end);
-  return gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
-}
-
-static guint
-count_spooled (void)
-{
-  g_autoptr(GDir) dir = g_dir_open (env.spool, 0, NULL);
-  const char *name;
-  guint n = 0;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    if (g_str_has_suffix (name, ".eml"))
-      n++;
-
-  return n;
-}
-
-static gboolean
-require_server (void)
-{
-  if (env.skip_reason != NULL)
-    {
-      g_test_skip (env.skip_reason);
-      return FALSE;
-    }
-  return TRUE;
 }
 
 static char *
@@ -280,7 +112,7 @@ found_in_files (const char *folder,
 static const char *
 wizard_page (PostageAccountWizard *wizard)
 {
-  return gtk_stack_get_visible_child_name (wizard_child (wizard, "stack"));
+  return gtk_stack_get_visible_child_name (ui_test_child (wizard, "stack"));
 }
 
 typedef struct {
@@ -302,7 +134,7 @@ wait_for_page (PostageAccountWizard *wizard,
 {
   PageWait wait = { wizard, page };
 
-  spin_until (on_page, &wait);
+  ui_test_spin_until (on_page, &wait);
 }
 
 /* The verification ended in a failure the person can act on. */
@@ -310,10 +142,10 @@ static gboolean
 verify_failed (gpointer data)
 {
   PostageAccountWizard *wizard = data;
-  GtkStack *icon = wizard_child (wizard, "status_icon_stack");
+  GtkStack *icon = ui_test_child (wizard, "status_icon_stack");
 
   return g_strcmp0 (gtk_stack_get_visible_child_name (icon), "failed") == 0 ||
-         gtk_widget_get_visible (wizard_child (wizard, "keyring_group"));
+         gtk_widget_get_visible (ui_test_child (wizard, "keyring_group"));
 }
 
 static void
@@ -352,16 +184,16 @@ fill_manual (PostageAccountWizard *wizard,
 {
   g_autofree char *ca = ca_file ();
 
-  gtk_editable_set_text (wizard_child (wizard, "name_row"), name);
-  gtk_editable_set_text (wizard_child (wizard, "email_row"), email);
+  gtk_editable_set_text (ui_test_child (wizard, "name_row"), name);
+  gtk_editable_set_text (ui_test_child (wizard, "email_row"), email);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (wizard), "wizard.manual", NULL));
   g_assert_cmpstr (wizard_page (wizard), ==, "settings");
 
-  gtk_editable_set_text (wizard_child (wizard, "host_row"), "127.0.0.1");
-  adw_combo_row_set_selected (wizard_child (wizard, "security_row"), 0);
-  gtk_spin_button_set_value (wizard_child (wizard, "port_spin"), port);
-  gtk_editable_set_text (wizard_child (wizard, "user_row"), user);
-  gtk_editable_set_text (wizard_child (wizard, "ca_file_row"), ca);
+  gtk_editable_set_text (ui_test_child (wizard, "host_row"), "127.0.0.1");
+  adw_combo_row_set_selected (ui_test_child (wizard, "security_row"), 0);
+  gtk_spin_button_set_value (ui_test_child (wizard, "port_spin"), port);
+  gtk_editable_set_text (ui_test_child (wizard, "user_row"), user);
+  gtk_editable_set_text (ui_test_child (wizard, "ca_file_row"), ca);
 }
 
 static PostageAccountWizard *
@@ -378,67 +210,18 @@ find_wizard (void)
 
 /* Servers */
 
-/* A server must not outlive a test that aborts. */
-static void
-die_with_parent (gpointer data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGTERM);
-}
-
 static gboolean
-start_server (Server     *server,
-              const char *cert_name)
+start_server (UiTestServer *server,
+              const char   *cert_name)
 {
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GDataInputStream) out = NULL;
-  g_autofree char *server_py = NULL;
-  g_autofree char *line = NULL;
-
-  server_py = g_build_filename (g_getenv ("POSTAGE_SOURCE_ROOT"), "tests", "lib",
-                                "aiosmtpd-server.py", NULL);
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
-  server->process = g_subprocess_launcher_spawn (launcher, &error,
-                                                 "/usr/bin/python3", server_py,
-                                                 "--cert-dir", env.cert_dir,
-                                                 "--cert-name", cert_name,
-                                                 "--user", TEST_USER,
-                                                 "--password", TEST_PASSWORD,
-                                                 "--spool", env.spool,
-                                                 NULL);
-  g_assert_no_error (error);
-
-  /* The server prints "PORT <n>" once it listens; EOF means it died. */
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server->process));
-  line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
-  g_assert_no_error (error);
-  if (line == NULL || !g_str_has_prefix (line, "PORT "))
-    return FALSE;
-
-  server->port = (guint16) g_ascii_strtoull (line + 5, NULL, 10);
-  g_assert_cmpuint (server->port, >, 0);
-  return TRUE;
-}
-
-static void
-stop_server (Server *server)
-{
-  if (server->process != NULL)
-    {
-      g_subprocess_send_signal (server->process, SIGTERM);
-      g_subprocess_wait (server->process, NULL, NULL);
-      g_clear_object (&server->process);
-    }
+  return ui_test_start_server (server, env.cert_dir, cert_name, TEST_USER, TEST_PASSWORD,
+                               env.spool);
 }
 
 static void
 setup_certificates (void)
 {
-  g_autofree char *make_certs = NULL;
-  g_autoptr(GError) error = NULL;
   const char *srcdir = g_getenv ("POSTAGE_SOURCE_ROOT");
-  int status = 0;
 
   if (srcdir == NULL || g_getenv ("POSTAGE_TEST_HOME") == NULL)
     {
@@ -446,18 +229,9 @@ setup_certificates (void)
       return;
     }
 
-  make_certs = g_build_filename (srcdir, "tests", "lib", "make-certs.sh", NULL);
   env.cert_dir = g_build_filename (env.top, "certs", NULL);
   env.spool = g_build_filename (env.top, "spool", NULL);
-
-  {
-    const char *argv[] = { "sh", make_certs, env.cert_dir, NULL };
-
-    g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
-                  &status, &error);
-    g_assert_no_error (error);
-    g_assert_true (g_spawn_check_wait_status (status, NULL));
-  }
+  ui_test_make_certs (env.cert_dir);
 
   if (!start_server (&env.good, "good"))
     env.skip_reason = g_strdup ("the aiosmtpd server did not start (is python3-aiosmtpd installed?)");
@@ -494,7 +268,7 @@ start_bus_without_keyring (void)
   g_assert_true (g_file_set_contents (config_path, config, -1, NULL));
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, ui_test_die_with_parent, NULL, NULL);
   env.bus = g_subprocess_launcher_spawn (launcher, &error, "dbus-daemon", "--nofork",
                                          "--config-file", config_path,
                                          "--print-address=1", NULL);
@@ -541,7 +315,7 @@ test_icloud (void)
   const char *steps;
   char *password;
 
-  if (!require_server ())
+  if (!ui_test_require (env.skip_reason))
     return;
 
   providers = postage_providers_load_default (&error);
@@ -552,53 +326,53 @@ test_icloud (void)
 
   wizard = new_wizard (&saved);
   g_assert_cmpstr (wizard_page (wizard), ==, "address");
-  gtk_editable_set_text (wizard_child (wizard, "name_row"), "Robin Example");
-  gtk_editable_set_text (wizard_child (wizard, "email_row"), "robin@icloud.com");
-  save_screenshot (GTK_WINDOW (wizard), "wizard-1-address.png");
+  gtk_editable_set_text (ui_test_child (wizard, "name_row"), "Robin Example");
+  gtk_editable_set_text (ui_test_child (wizard, "email_row"), "robin@icloud.com");
+  ui_test_save_screenshot (GTK_WINDOW (wizard), "wizard-1-address.png");
 
   /* The shipped list answers; no DNS involved. */
   next (wizard);
   wait_for_page (wizard, "settings");
-  g_assert_cmpstr (gtk_editable_get_text (wizard_child (wizard, "host_row")), ==, icloud->host);
-  g_assert_cmpint (gtk_spin_button_get_value_as_int (wizard_child (wizard, "port_spin")), ==,
+  g_assert_cmpstr (gtk_editable_get_text (ui_test_child (wizard, "host_row")), ==, icloud->host);
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (ui_test_child (wizard, "port_spin")), ==,
                    icloud->port);
-  g_assert_cmpstr (adw_preferences_row_get_title (wizard_child (wizard, "source_row")), ==,
+  g_assert_cmpstr (adw_preferences_row_get_title (ui_test_child (wizard, "source_row")), ==,
                    icloud->name);
-  g_assert_nonnull (strstr (adw_action_row_get_subtitle (wizard_child (wizard, "source_row")),
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ui_test_child (wizard, "source_row")),
                             "list of providers"));
-  save_screenshot (GTK_WINDOW (wizard), "wizard-settings.png");
+  ui_test_save_screenshot (GTK_WINDOW (wizard), "wizard-settings.png");
 
   /* Point it at the local test server instead. */
-  gtk_editable_set_text (wizard_child (wizard, "host_row"), "127.0.0.1");
-  gtk_spin_button_set_value (wizard_child (wizard, "port_spin"), env.good.port);
-  gtk_editable_set_text (wizard_child (wizard, "user_row"), TEST_USER);
-  gtk_editable_set_text (wizard_child (wizard, "ca_file_row"), ca);
+  gtk_editable_set_text (ui_test_child (wizard, "host_row"), "127.0.0.1");
+  gtk_spin_button_set_value (ui_test_child (wizard, "port_spin"), env.good.port);
+  gtk_editable_set_text (ui_test_child (wizard, "user_row"), TEST_USER);
+  gtk_editable_set_text (ui_test_child (wizard, "ca_file_row"), ca);
   next (wizard);
   g_assert_cmpstr (wizard_page (wizard), ==, "password");
 
   /* The app-specific password explained: a sentence, the steps, the page. */
-  g_assert_true (gtk_widget_get_visible (wizard_child (wizard, "app_password_group")));
-  g_assert_nonnull (strstr (gtk_label_get_text (wizard_child (wizard, "app_password_intro_label")),
+  g_assert_true (gtk_widget_get_visible (ui_test_child (wizard, "app_password_group")));
+  g_assert_nonnull (strstr (gtk_label_get_text (ui_test_child (wizard, "app_password_intro_label")),
                             "app-specific password"));
-  steps = gtk_label_get_text (wizard_child (wizard, "steps_label"));
+  steps = gtk_label_get_text (ui_test_child (wizard, "steps_label"));
   g_test_message ("steps:\n%s", steps);
   g_assert_nonnull (icloud->steps);
   for (guint i = 0; icloud->steps[i] != NULL; i++)
     g_assert_nonnull (strstr (steps, icloud->steps[i]));
   g_assert_nonnull (icloud->app_password_url);
   g_assert_true (g_str_has_prefix (icloud->app_password_url, "https://"));
-  g_assert_true (gtk_widget_get_visible (wizard_child (wizard, "open_page_button")));
-  g_assert_cmpstr (gtk_widget_get_tooltip_text (wizard_child (wizard, "open_page_button")), ==,
+  g_assert_true (gtk_widget_get_visible (ui_test_child (wizard, "open_page_button")));
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (ui_test_child (wizard, "open_page_button")), ==,
                    icloud->app_password_url);
-  g_assert_cmpstr (adw_preferences_row_get_title (wizard_child (wizard, "password_row")), ==,
+  g_assert_cmpstr (adw_preferences_row_get_title (ui_test_child (wizard, "password_row")), ==,
                    "App-Specific Password");
 
-  gtk_editable_set_text (wizard_child (wizard, "password_row"), TEST_PASSWORD);
-  save_screenshot (GTK_WINDOW (wizard), "wizard-2-app-password.png");
+  gtk_editable_set_text (ui_test_child (wizard, "password_row"), TEST_PASSWORD);
+  ui_test_save_screenshot (GTK_WINDOW (wizard), "wizard-2-app-password.png");
 
   next (wizard);
   g_assert_cmpstr (wizard_page (wizard), ==, "verify");
-  spin_until (flag_set, &saved);
+  ui_test_spin_until (flag_set, &saved);
 
   /* Settings in the store, the password in the keyring and in no file. */
   account = postage_account_store_lookup (env.store, "robin@icloud.com");
@@ -625,30 +399,30 @@ test_wrong_password (void)
   gboolean saved = FALSE;
   const char *text;
 
-  if (!require_server ())
+  if (!ui_test_require (env.skip_reason))
     return;
 
   wizard = new_wizard (&saved);
   fill_manual (wizard, "Casey Wrong", "casey@example.test", env.good.port, "ui-nobody");
   next (wizard);
   g_assert_cmpstr (wizard_page (wizard), ==, "password");
-  g_assert_false (gtk_widget_get_visible (wizard_child (wizard, "app_password_group")));
-  gtk_editable_set_text (wizard_child (wizard, "password_row"), "not-the-password");
+  g_assert_false (gtk_widget_get_visible (ui_test_child (wizard, "app_password_group")));
+  gtk_editable_set_text (ui_test_child (wizard, "password_row"), "not-the-password");
   next (wizard);
-  spin_until (verify_failed, wizard);
+  ui_test_spin_until (verify_failed, wizard);
 
-  g_assert_cmpstr (gtk_label_get_text (wizard_child (wizard, "status_title_label")), ==,
+  g_assert_cmpstr (gtk_label_get_text (ui_test_child (wizard, "status_title_label")), ==,
                    "The user name or password was not accepted");
-  text = gtk_label_get_text (wizard_child (wizard, "status_label"));
+  text = gtk_label_get_text (ui_test_child (wizard, "status_label"));
   g_test_message ("shown: %s", text);
   g_assert_nonnull (strstr (text, "535"));
-  transcript = text_view_dup_text (wizard_child (wizard, "transcript_view"));
+  transcript = ui_test_text_view_dup_text (ui_test_child (wizard, "transcript_view"));
   g_assert_nonnull (strstr (transcript, "C: AUTH PLAIN ****"));
   g_assert_null (strstr (transcript, "not-the-password"));
-  g_assert_true (gtk_widget_get_visible (wizard_child (wizard, "next_button")));
+  g_assert_true (gtk_widget_get_visible (ui_test_child (wizard, "next_button")));
 
-  gtk_expander_set_expanded (wizard_child (wizard, "transcript_expander"), TRUE);
-  save_screenshot (GTK_WINDOW (wizard), "wizard-3-verify.png");
+  gtk_expander_set_expanded (ui_test_child (wizard, "transcript_expander"), TRUE);
+  ui_test_save_screenshot (GTK_WINDOW (wizard), "wizard-3-verify.png");
 
   /* Nothing saved anywhere. */
   g_assert_false (saved);
@@ -666,7 +440,7 @@ static void
 test_certificate (void)
 {
   PostageAccountWizard *wizard;
-  Server unknown = { 0 }, other = { 0 };
+  UiTestServer unknown = { 0 }, other = { 0 };
   g_autoptr(GError) error = NULL;
   g_autofree char *first_certificate = NULL;
   g_autofree char *pinned = NULL;
@@ -674,7 +448,7 @@ test_certificate (void)
   PostageAccount *account;
   char *password;
 
-  if (!require_server ())
+  if (!ui_test_require (env.skip_reason))
     return;
 
   g_assert_true (start_server (&unknown, "unknown-ca"));
@@ -682,28 +456,28 @@ test_certificate (void)
   wizard = new_wizard (&saved);
   fill_manual (wizard, "Pat Pinned", "pat@example.test", unknown.port, TEST_USER);
   next (wizard);
-  gtk_editable_set_text (wizard_child (wizard, "password_row"), TEST_PASSWORD);
+  gtk_editable_set_text (ui_test_child (wizard, "password_row"), TEST_PASSWORD);
   next (wizard);
-  spin_until (verify_failed, wizard);
+  ui_test_spin_until (verify_failed, wizard);
 
-  g_assert_cmpstr (gtk_label_get_text (wizard_child (wizard, "status_title_label")), ==,
+  g_assert_cmpstr (gtk_label_get_text (ui_test_child (wizard, "status_title_label")), ==,
                    "The server’s certificate is not trusted");
-  g_assert_true (gtk_widget_get_visible (wizard_child (wizard, "certificate_group")));
-  first_certificate = g_strdup (gtk_label_get_text (wizard_child (wizard, "certificate_label")));
+  g_assert_true (gtk_widget_get_visible (ui_test_child (wizard, "certificate_group")));
+  first_certificate = g_strdup (gtk_label_get_text (ui_test_child (wizard, "certificate_label")));
   g_test_message ("certificate:\n%s\nreason: %s", first_certificate,
-                  gtk_label_get_text (wizard_child (wizard, "status_label")));
+                  gtk_label_get_text (ui_test_child (wizard, "status_label")));
   g_assert_nonnull (strstr (first_certificate, "Some Other CA"));
   g_assert_nonnull (strstr (first_certificate, "SHA-256"));
-  g_assert_nonnull (strstr (gtk_label_get_text (wizard_child (wizard, "status_label")),
+  g_assert_nonnull (strstr (gtk_label_get_text (ui_test_child (wizard, "status_label")),
                             "unknown certificate authority"));
-  g_assert_true (gtk_widget_get_visible (wizard_child (wizard, "trust_button")));
-  save_screenshot (GTK_WINDOW (wizard), "wizard-certificate.png");
+  g_assert_true (gtk_widget_get_visible (ui_test_child (wizard, "trust_button")));
+  ui_test_save_screenshot (GTK_WINDOW (wizard), "wizard-certificate.png");
   g_assert_null (postage_account_store_lookup (env.store, "pat@example.test"));
 
   /* Trust pins exactly this certificate, and the next verification passes. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (wizard), "wizard.trust-certificate",
                                              NULL));
-  spin_until (flag_set, &saved);
+  ui_test_spin_until (flag_set, &saved);
   g_assert_finalize_object (wizard);
 
   account = postage_account_store_lookup (env.store, "pat@example.test");
@@ -725,23 +499,23 @@ test_certificate (void)
   g_signal_connect (wizard, "account-saved", G_CALLBACK (saved_cb), &saved);
   gtk_window_present (GTK_WINDOW (wizard));
   g_assert_cmpstr (wizard_page (wizard), ==, "address");
-  g_assert_cmpstr (gtk_editable_get_text (wizard_child (wizard, "email_row")), ==,
+  g_assert_cmpstr (gtk_editable_get_text (ui_test_child (wizard, "email_row")), ==,
                    "pat@example.test");
   next (wizard);
   g_assert_cmpstr (wizard_page (wizard), ==, "settings");
-  g_assert_true (gtk_widget_get_visible (wizard_child (wizard, "pinned_row")));
-  gtk_spin_button_set_value (wizard_child (wizard, "port_spin"), other.port);
+  g_assert_true (gtk_widget_get_visible (ui_test_child (wizard, "pinned_row")));
+  gtk_spin_button_set_value (ui_test_child (wizard, "port_spin"), other.port);
   next (wizard);
   g_assert_cmpstr (wizard_page (wizard), ==, "password");
   /* The server changed: the password is asked for again. */
   next (wizard);
   g_assert_cmpstr (wizard_page (wizard), ==, "password");
-  g_assert_true (gtk_widget_get_visible (wizard_child (wizard, "password_error_label")));
-  gtk_editable_set_text (wizard_child (wizard, "password_row"), TEST_PASSWORD);
+  g_assert_true (gtk_widget_get_visible (ui_test_child (wizard, "password_error_label")));
+  gtk_editable_set_text (ui_test_child (wizard, "password_row"), TEST_PASSWORD);
   next (wizard);
-  spin_until (verify_failed, wizard);
-  g_assert_true (gtk_widget_get_visible (wizard_child (wizard, "certificate_group")));
-  g_assert_null (strstr (gtk_label_get_text (wizard_child (wizard, "certificate_label")), pinned));
+  ui_test_spin_until (verify_failed, wizard);
+  g_assert_true (gtk_widget_get_visible (ui_test_child (wizard, "certificate_group")));
+  g_assert_null (strstr (gtk_label_get_text (ui_test_child (wizard, "certificate_label")), pinned));
   g_assert_false (saved);
   account = postage_account_store_lookup (env.store, "pat@example.test");
   g_assert_cmpuint (postage_account_get_port (account), ==, unknown.port);
@@ -749,8 +523,8 @@ test_certificate (void)
 
   gtk_window_destroy (GTK_WINDOW (wizard));
   g_assert_finalize_object (wizard);
-  stop_server (&unknown);
-  stop_server (&other);
+  ui_test_stop_server (&unknown);
+  ui_test_stop_server (&other);
 }
 
 static gboolean
@@ -763,9 +537,9 @@ static void
 fill_message (PostageComposerWindow *window,
               const char            *subject)
 {
-  gtk_editable_set_text (composer_child (window, "to_entry"), "ann@example.test");
-  gtk_editable_set_text (composer_child (window, "subject_entry"), subject);
-  gtk_text_buffer_set_text (gtk_text_view_get_buffer (composer_child (window, "body_view")),
+  gtk_editable_set_text (ui_test_child (window, "to_entry"), "ann@example.test");
+  gtk_editable_set_text (ui_test_child (window, "subject_entry"), subject);
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (ui_test_child (window, "body_view")),
                             "Hello from the wizard test.", -1);
 }
 
@@ -804,7 +578,7 @@ send_after_new_password (const char *id,
   PostageComposerWindow *window;
   PostageAccountWizard *wizard;
   gboolean saved = FALSE;
-  guint before = count_spooled ();
+  guint before = ui_test_count_spooled (env.spool);
 
   window = postage_composer_window_new (NULL, env.store, env.passwords);
   g_assert_true (postage_composer_window_select_account (window, id));
@@ -812,39 +586,39 @@ send_after_new_password (const char *id,
   fill_message (window, "After a new password");
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL));
-  spin_until (composer_idle, window);
-  g_assert_true (gtk_revealer_get_reveal_child (composer_child (window, "error_revealer")));
-  g_test_message ("error: %s", gtk_label_get_text (composer_child (window, "error_label")));
-  g_assert_true (gtk_widget_get_visible (composer_child (window, "error_action_button")));
-  g_assert_cmpstr (gtk_button_get_label (composer_child (window, "error_action_button")), ==,
+  ui_test_spin_until (composer_idle, window);
+  g_assert_true (gtk_revealer_get_reveal_child (ui_test_child (window, "error_revealer")));
+  g_test_message ("error: %s", gtk_label_get_text (ui_test_child (window, "error_label")));
+  g_assert_true (gtk_widget_get_visible (ui_test_child (window, "error_action_button")));
+  g_assert_cmpstr (gtk_button_get_label (ui_test_child (window, "error_action_button")), ==,
                    error_button_label);
   if (session_only)
-    save_screenshot (GTK_WINDOW (window), "composer-no-keyring.png");
-  g_assert_cmpuint (count_spooled (), ==, before);
+    ui_test_save_screenshot (GTK_WINDOW (window), "composer-no-keyring.png");
+  g_assert_cmpuint (ui_test_count_spooled (env.spool), ==, before);
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.enter-password", NULL));
   wizard = g_object_ref (find_wizard ());
   g_assert_nonnull (wizard);
   g_signal_connect (wizard, "account-saved", G_CALLBACK (saved_cb), &saved);
   g_assert_cmpstr (wizard_page (wizard), ==, "password");
-  gtk_editable_set_text (wizard_child (wizard, "password_row"), TEST_PASSWORD);
+  gtk_editable_set_text (ui_test_child (wizard, "password_row"), TEST_PASSWORD);
   next (wizard);
 
   if (session_only)
     {
-      spin_until (verify_failed, wizard);
-      g_assert_true (gtk_widget_get_visible (wizard_child (wizard, "keyring_group")));
+      ui_test_spin_until (verify_failed, wizard);
+      g_assert_true (gtk_widget_get_visible (ui_test_child (wizard, "keyring_group")));
       g_assert_true (gtk_widget_activate_action (GTK_WIDGET (wizard),
                                                  "wizard.use-session-password", NULL));
     }
-  spin_until (flag_set, &saved);
+  ui_test_spin_until (flag_set, &saved);
   g_assert_finalize_object (wizard);
-  g_assert_false (gtk_revealer_get_reveal_child (composer_child (window, "error_revealer")));
+  g_assert_false (gtk_revealer_get_reveal_child (ui_test_child (window, "error_revealer")));
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL));
-  spin_until (composer_idle, window);
-  g_assert_false (gtk_revealer_get_reveal_child (composer_child (window, "error_revealer")));
-  g_assert_cmpuint (count_spooled (), ==, before + 1);
+  ui_test_spin_until (composer_idle, window);
+  g_assert_false (gtk_revealer_get_reveal_child (ui_test_child (window, "error_revealer")));
+  g_assert_cmpuint (ui_test_count_spooled (env.spool), ==, before + 1);
 
   gtk_window_destroy (GTK_WINDOW (window));
 }
@@ -855,7 +629,7 @@ test_new_password (void)
   g_autoptr(GError) error = NULL;
   char *password;
 
-  if (!require_server ())
+  if (!ui_test_require (env.skip_reason))
     return;
 
   /* Same server and user as robin@icloud.com: one keyring entry, made stale here. */
@@ -930,7 +704,7 @@ test_preferences (void)
   guint n_rows = 0;
   guint position = GTK_INVALID_LIST_POSITION;
 
-  if (!require_server ())
+  if (!ui_test_require (env.skip_reason))
     return;
 
   pat = postage_account_store_lookup (env.store, "pat@example.test");
@@ -941,7 +715,7 @@ test_preferences (void)
   gtk_window_present (GTK_WINDOW (prefs));
 
   /* One row per account. */
-  for (GtkWidget *row = gtk_widget_get_first_child (prefs_child (prefs, "accounts_list"));
+  for (GtkWidget *row = gtk_widget_get_first_child (ui_test_child (prefs, "accounts_list"));
        row != NULL; row = gtk_widget_get_next_sibling (row))
     if (ADW_IS_ACTION_ROW (row))
       n_rows++;
@@ -957,13 +731,13 @@ test_preferences (void)
         position = i;
     }
   g_assert_cmpuint (position, !=, GTK_INVALID_LIST_POSITION);
-  adw_combo_row_set_selected (prefs_child (prefs, "default_row"), position);
+  adw_combo_row_set_selected (ui_test_child (prefs, "default_row"), position);
   g_assert_cmpstr (g_settings_get_string (settings, "default-account"), ==, "robin@icloud.com");
-  save_screenshot (GTK_WINDOW (prefs), "preferences.png");
+  ui_test_save_screenshot (GTK_WINDOW (prefs), "preferences.png");
 
   composer = postage_composer_window_new (NULL, env.store, env.passwords);
   g_assert_cmpstr (postage_account_get_id (gtk_drop_down_get_selected_item (
-                     composer_child (composer, "from_dropdown"))), ==, "robin@icloud.com");
+                     ui_test_child (composer, "from_dropdown"))), ==, "robin@icloud.com");
   gtk_window_destroy (GTK_WINDOW (composer));
 
   /* Edit opens the wizard on that account. */
@@ -971,7 +745,7 @@ test_preferences (void)
                                              "robin@icloud.com"));
   wizard = find_wizard ();
   g_assert_nonnull (wizard);
-  g_assert_cmpstr (gtk_editable_get_text (wizard_child (wizard, "email_row")), ==,
+  g_assert_cmpstr (gtk_editable_get_text (ui_test_child (wizard, "email_row")), ==,
                    "robin@icloud.com");
   gtk_window_destroy (GTK_WINDOW (wizard));
 
@@ -984,7 +758,7 @@ test_preferences (void)
   adw_message_dialog_response (dialog, "remove");
   gtk_window_destroy (GTK_WINDOW (dialog));
   g_assert_null (postage_account_store_lookup (env.store, "pat@example.test"));
-  spin_until (keyring_entry_gone, &pat_port);
+  ui_test_spin_until (keyring_entry_gone, &pat_port);
 
   gtk_window_destroy (GTK_WINDOW (prefs));
   g_assert_finalize_object (prefs);
@@ -1026,7 +800,7 @@ static AdwActionRow *
 imported_row (PostageAccountWizard *wizard,
               const char           *id)
 {
-  for (GtkWidget *row = gtk_widget_get_first_child (wizard_child (wizard, "imported_list"));
+  for (GtkWidget *row = gtk_widget_get_first_child (ui_test_child (wizard, "imported_list"));
        row != NULL; row = gtk_widget_get_next_sibling (row))
     if (ADW_IS_ACTION_ROW (row) &&
         g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), id) == 0)
@@ -1105,7 +879,7 @@ test_msmtp_import (void)
   gboolean saved = FALSE;
   const char *subtitle;
 
-  if (!require_server ())
+  if (!ui_test_require (env.skip_reason))
     return;
 
   marker = g_build_filename (env.top, "passwordeval-ran", NULL);
@@ -1140,16 +914,16 @@ test_msmtp_import (void)
   /* The offer, on the first page a new person sees. */
   wizard = new_wizard (&saved);
   g_assert_cmpstr (wizard_page (wizard), ==, "address");
-  spin_until (is_visible, wizard_child (wizard, "msmtp_group"));
-  g_assert_cmpstr (adw_preferences_row_get_title (wizard_child (wizard, "msmtp_row")), ==,
+  ui_test_spin_until (is_visible, ui_test_child (wizard, "msmtp_group"));
+  g_assert_cmpstr (adw_preferences_row_get_title (ui_test_child (wizard, "msmtp_row")), ==,
                    "Import 2 accounts from msmtp");
-  g_test_message ("offer: %s", adw_action_row_get_subtitle (wizard_child (wizard, "msmtp_row")));
-  save_screenshot (GTK_WINDOW (wizard), "wizard-msmtp-offer.png");
+  g_test_message ("offer: %s", adw_action_row_get_subtitle (ui_test_child (wizard, "msmtp_row")));
+  ui_test_save_screenshot (GTK_WINDOW (wizard), "wizard-msmtp-offer.png");
 
   /* Press it. */
-  g_signal_emit_by_name (wizard_child (wizard, "msmtp_button"), "clicked");
+  g_signal_emit_by_name (ui_test_child (wizard, "msmtp_button"), "clicked");
   g_assert_cmpstr (wizard_page (wizard), ==, "imported");
-  g_assert_cmpstr (gtk_label_get_text (wizard_child (wizard, "imported_title_label")), ==,
+  g_assert_cmpstr (gtk_label_get_text (ui_test_child (wizard, "imported_title_label")), ==,
                    "2 Accounts Imported");
 
   /* Both are in the store, with msmtp's settings and no password. */
@@ -1164,7 +938,7 @@ test_msmtp_import (void)
   g_assert_cmpint (postage_account_get_security (account), ==, POSTAGE_SECURITY_STARTTLS);
 
   /* The keyring answers, per account. */
-  spin_until (keyring_answered, wizard);
+  ui_test_spin_until (keyring_answered, wizard);
   row = imported_row (wizard, "kim");
   subtitle = adw_action_row_get_subtitle (row);
   g_test_message ("kim: %s", subtitle);
@@ -1182,7 +956,7 @@ test_msmtp_import (void)
   g_assert_nonnull (button);
   g_assert_true (gtk_widget_get_visible (button));
 
-  save_screenshot (GTK_WINDOW (wizard), "wizard-msmtp-import.png");
+  ui_test_save_screenshot (GTK_WINDOW (wizard), "wizard-msmtp-import.png");
 
   /* Nothing from the file was run, and the plaintext password was not copied. */
   g_assert_false (g_file_test (marker, G_FILE_TEST_EXISTS));
@@ -1195,7 +969,7 @@ test_msmtp_import (void)
   g_assert_nonnull (password_wizard);
   g_assert_cmpstr (wizard_page (password_wizard), ==, "password");
   g_assert_nonnull (strstr (adw_preferences_group_get_description (
-                              wizard_child (password_wizard, "password_group")), "ui-eve"));
+                              ui_test_child (password_wizard, "password_group")), "ui-eve"));
   gtk_window_destroy (GTK_WINDOW (password_wizard));
 
   /* Done closes it; an import verifies nothing, so nothing was "saved". */
@@ -1217,27 +991,27 @@ test_no_keyring_wizard (void)
   gboolean saved = FALSE;
   guint before;
 
-  if (!require_server ())
+  if (!ui_test_require (env.skip_reason))
     return;
 
   wizard = new_wizard (&saved);
   fill_manual (wizard, "Nora Nokey", "nora@example.test", env.good.port, TEST_USER);
   next (wizard);
-  gtk_editable_set_text (wizard_child (wizard, "password_row"), TEST_PASSWORD);
+  gtk_editable_set_text (ui_test_child (wizard, "password_row"), TEST_PASSWORD);
   next (wizard);
-  spin_until (verify_failed, wizard);
+  ui_test_spin_until (verify_failed, wizard);
 
   /* Verified, but not kept: the message and the session-only choice. */
-  g_assert_true (gtk_widget_get_visible (wizard_child (wizard, "keyring_group")));
-  g_test_message ("keyring: %s", gtk_label_get_text (wizard_child (wizard, "keyring_label")));
-  g_assert_nonnull (strstr (gtk_label_get_text (wizard_child (wizard, "keyring_label")),
+  g_assert_true (gtk_widget_get_visible (ui_test_child (wizard, "keyring_group")));
+  g_test_message ("keyring: %s", gtk_label_get_text (ui_test_child (wizard, "keyring_label")));
+  g_assert_nonnull (strstr (gtk_label_get_text (ui_test_child (wizard, "keyring_label")),
                             "keyring"));
   g_assert_null (postage_account_store_lookup (env.store, "nora@example.test"));
-  save_screenshot (GTK_WINDOW (wizard), "wizard-no-keyring.png");
+  ui_test_save_screenshot (GTK_WINDOW (wizard), "wizard-no-keyring.png");
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (wizard), "wizard.use-session-password",
                                              NULL));
-  spin_until (flag_set, &saved);
+  ui_test_spin_until (flag_set, &saved);
   g_assert_finalize_object (wizard);
   g_assert_nonnull (postage_account_store_lookup (env.store, "nora@example.test"));
   g_assert_cmpstr (postage_session_passwords_lookup (env.passwords, "nora@example.test"), ==,
@@ -1245,22 +1019,22 @@ test_no_keyring_wizard (void)
   g_assert_false (found_in_files (g_getenv ("POSTAGE_TEST_HOME"), TEST_PASSWORD));
 
   /* And it sends. */
-  before = count_spooled ();
+  before = ui_test_count_spooled (env.spool);
   window = postage_composer_window_new (NULL, env.store, env.passwords);
   g_assert_true (postage_composer_window_select_account (window, "nora@example.test"));
   gtk_window_present (GTK_WINDOW (window));
   fill_message (window, "Session password");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL));
-  spin_until (composer_idle, window);
-  g_assert_false (gtk_revealer_get_reveal_child (composer_child (window, "error_revealer")));
-  g_assert_cmpuint (count_spooled (), ==, before + 1);
+  ui_test_spin_until (composer_idle, window);
+  g_assert_false (gtk_revealer_get_reveal_child (ui_test_child (window, "error_revealer")));
+  g_assert_cmpuint (ui_test_count_spooled (env.spool), ==, before + 1);
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
 static void
 test_no_keyring_send (void)
 {
-  if (!require_server ())
+  if (!ui_test_require (env.skip_reason))
     return;
 
   add_account_directly ("olly@example.test", env.good.port, NULL);
@@ -1302,12 +1076,8 @@ main (int    argc,
   adw_init ();
   postage_mail_init ();
 
-  /* What AdwApplication does for the real program, so screenshots look right. */
-  provider = gtk_css_provider_new ();
-  gtk_css_provider_load_from_resource (provider, "/io/github/postage/Postage/style.css");
-  gtk_style_context_add_provider_for_display (gdk_display_get_default (),
-                                              GTK_STYLE_PROVIDER (provider),
-                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+  ui_test_set_limits (WAIT_SECONDS, 30);
+  provider = ui_test_add_app_style ();
 
   setup_certificates ();
   env.store = postage_account_store_new ();
@@ -1332,7 +1102,7 @@ main (int    argc,
 
   ret = g_test_run ();
 
-  stop_server (&env.good);
+  ui_test_stop_server (&env.good);
   if (env.bus != NULL)
     {
       g_subprocess_send_signal (env.bus, SIGTERM);
