@@ -168,43 +168,10 @@ static void start_verify (PostageAccountWizard *self);
 
 /* What a callback needs to find the wizard and to tell whether its step is
  * still the current one. */
-typedef struct
+static PostageUiGuard *
+step_guard_new (PostageAccountWizard *self)
 {
-  GWeakRef      wizard;
-  GCancellable *step;
-} StepClosure;
-
-static StepClosure *
-step_closure_new (PostageAccountWizard *self)
-{
-  StepClosure *closure = g_new0 (StepClosure, 1);
-
-  g_weak_ref_init (&closure->wizard, self);
-  closure->step = g_object_ref (self->step);
-
-  return closure;
-}
-
-static void
-step_closure_free (gpointer data)
-{
-  StepClosure *closure = data;
-
-  g_weak_ref_clear (&closure->wizard);
-  g_clear_object (&closure->step);
-  g_free (closure);
-}
-
-/* A new reference to the wizard when it is alive and still on this step. */
-static PostageAccountWizard *
-step_closure_dup_wizard (StepClosure *closure)
-{
-  PostageAccountWizard *self = g_weak_ref_get (&closure->wizard);
-
-  if (self != NULL && self->step != closure->step)
-    g_clear_object (&self);
-
-  return self;
+  return _postage_ui_guard_new (self, G_STRUCT_OFFSET (PostageAccountWizard, step));
 }
 
 static GCancellable *
@@ -570,7 +537,7 @@ discovery_done_cb (GObject      *source,
                    GAsyncResult *result,
                    gpointer      user_data)
 {
-  StepClosure *closure = user_data;
+  PostageUiGuard *guard = user_data;
   g_autoptr(PostageAccountWizard) self = NULL;
   g_autoptr(PostageDiscoveryResult) found = NULL;
   g_autoptr(GError) error = NULL;
@@ -579,8 +546,8 @@ discovery_done_cb (GObject      *source,
   POSTAGE_ASSERT_UI_THREAD ();
 
   found = postage_discovery_lookup_finish (result, &error);
-  self = step_closure_dup_wizard (closure);
-  step_closure_free (closure);
+  self = _postage_ui_guard_dup (guard);
+  _postage_ui_guard_free (guard);
 
   if (self == NULL)
     return;
@@ -649,7 +616,7 @@ start_discovery (PostageAccountWizard *self)
   new_step (self);
   show_discovering (self, email_domain (email));
   postage_discovery_lookup_async (email, providers, NULL, self->step,
-                                  discovery_done_cb, step_closure_new (self));
+                                  discovery_done_cb, step_guard_new (self));
 }
 
 static PostageAccount *
@@ -986,7 +953,7 @@ secret_saved_cb (GObject      *source,
                  GAsyncResult *result,
                  gpointer      user_data)
 {
-  StepClosure *closure = user_data;
+  PostageUiGuard *guard = user_data;
   g_autoptr(PostageAccountWizard) self = NULL;
   g_autoptr(GError) error = NULL;
   gboolean ok;
@@ -994,8 +961,8 @@ secret_saved_cb (GObject      *source,
   POSTAGE_ASSERT_UI_THREAD ();
 
   ok = postage_secret_store_save_finish (result, &error);
-  self = step_closure_dup_wizard (closure);
-  step_closure_free (closure);
+  self = _postage_ui_guard_dup (guard);
+  _postage_ui_guard_free (guard);
 
   if (self == NULL)
     return;
@@ -1026,14 +993,14 @@ save_verified (PostageAccountWizard *self)
   set_verify_state (self, VERIFY_SAVING);
   new_step (self);
   postage_secret_store_save_async (self->pending, self->password, self->step,
-                                   secret_saved_cb, step_closure_new (self));
+                                   secret_saved_cb, step_guard_new (self));
 }
 
 static void
 job_event_cb (const PostageSmtpEvent *event,
               gpointer                user_data)
 {
-  g_autoptr(PostageAccountWizard) self = step_closure_dup_wizard (user_data);
+  g_autoptr(PostageAccountWizard) self = _postage_ui_guard_dup (user_data);
 
   POSTAGE_ASSERT_UI_THREAD ();
 
@@ -1059,7 +1026,7 @@ job_done_cb (GObject      *source,
              GAsyncResult *result,
              gpointer      user_data)
 {
-  StepClosure *closure = user_data;
+  PostageUiGuard *guard = user_data;
   g_autoptr(PostageAccountWizard) self = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *reply = NULL;
@@ -1067,8 +1034,8 @@ job_done_cb (GObject      *source,
   POSTAGE_ASSERT_UI_THREAD ();
 
   reply = postage_smtp_job_run_finish (result, &error);
-  self = step_closure_dup_wizard (closure);
-  step_closure_free (closure);
+  self = _postage_ui_guard_dup (guard);
+  _postage_ui_guard_free (guard);
 
   if (self == NULL)
     return;
@@ -1116,8 +1083,8 @@ start_verify (PostageAccountWizard *self)
   show_page (self, "verify");
 
   postage_smtp_job_run_async (job, self->step,
-                              job_event_cb, step_closure_new (self), step_closure_free,
-                              job_done_cb, step_closure_new (self));
+                              job_event_cb, step_guard_new (self), _postage_ui_guard_free,
+                              job_done_cb, step_guard_new (self));
 }
 
 static void
@@ -1517,7 +1484,7 @@ keyring_checked_cb (GObject      *source,
                     GAsyncResult *result,
                     gpointer      user_data)
 {
-  StepClosure *closure = user_data;
+  PostageUiGuard *guard = user_data;
   g_autoptr(PostageAccountWizard) self = NULL;
   g_autoptr(GPtrArray) answers = NULL;
   g_autoptr(GError) error = NULL;
@@ -1525,8 +1492,8 @@ keyring_checked_cb (GObject      *source,
   POSTAGE_ASSERT_UI_THREAD ();
 
   answers = g_task_propagate_pointer (G_TASK (result), &error);
-  self = step_closure_dup_wizard (closure);
-  step_closure_free (closure);
+  self = _postage_ui_guard_dup (guard);
+  _postage_ui_guard_free (guard);
 
   if (self == NULL)
     return;
@@ -1712,7 +1679,7 @@ import_msmtp_action (GtkWidget  *widget,
     return;
 
   new_step (self);
-  task = g_task_new (NULL, self->step, keyring_checked_cb, step_closure_new (self));
+  task = g_task_new (NULL, self->step, keyring_checked_cb, step_guard_new (self));
   g_task_set_source_tag (task, import_msmtp_action);
   g_task_set_task_data (task, g_steal_pointer (&checks), (GDestroyNotify) g_ptr_array_unref);
   g_task_run_in_thread (task, keyring_check_thread);

@@ -88,43 +88,10 @@ static GParamSpec *properties[N_PROPS];
 
 /* What a job callback needs to find its window, and to tell whether it still
  * belongs to the job the window is running. */
-typedef struct
+static PostageUiGuard *
+send_guard_new (PostageComposerWindow *self)
 {
-  GWeakRef      window;
-  GCancellable *cancellable;
-} SendClosure;
-
-static SendClosure *
-send_closure_new (PostageComposerWindow *self)
-{
-  SendClosure *closure = g_new0 (SendClosure, 1);
-
-  g_weak_ref_init (&closure->window, self);
-  closure->cancellable = g_object_ref (self->cancellable);
-
-  return closure;
-}
-
-static void
-send_closure_free (gpointer data)
-{
-  SendClosure *closure = data;
-
-  g_weak_ref_clear (&closure->window);
-  g_clear_object (&closure->cancellable);
-  g_free (closure);
-}
-
-/* A new reference to the window when it is alive and still running this job. */
-static PostageComposerWindow *
-send_closure_dup_window (SendClosure *closure)
-{
-  PostageComposerWindow *self = g_weak_ref_get (&closure->window);
-
-  if (self != NULL && self->cancellable != closure->cancellable)
-    g_clear_object (&self);
-
-  return self;
+  return _postage_ui_guard_new (self, G_STRUCT_OFFSET (PostageComposerWindow, cancellable));
 }
 
 static char *
@@ -781,7 +748,7 @@ static void
 job_event_cb (const PostageSmtpEvent *event,
               gpointer                user_data)
 {
-  g_autoptr(PostageComposerWindow) self = send_closure_dup_window (user_data);
+  g_autoptr(PostageComposerWindow) self = _postage_ui_guard_dup (user_data);
 
   POSTAGE_ASSERT_UI_THREAD ();
 
@@ -809,7 +776,7 @@ job_done_cb (GObject      *source,
              GAsyncResult *result,
              gpointer      user_data)
 {
-  SendClosure *closure = user_data;
+  PostageUiGuard *guard = user_data;
   g_autoptr(PostageComposerWindow) self = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *reply = NULL;
@@ -817,8 +784,8 @@ job_done_cb (GObject      *source,
   POSTAGE_ASSERT_UI_THREAD ();
 
   reply = postage_smtp_job_run_finish (result, &error);
-  self = send_closure_dup_window (closure);
-  send_closure_free (closure);
+  self = _postage_ui_guard_dup (guard);
+  _postage_ui_guard_free (guard);
 
   /* The window was closed (its dispose cancelled the job) or the job replaced. */
   if (self == NULL)
@@ -913,8 +880,8 @@ send_action (GtkWidget  *widget,
 
   /* Otherwise no password: the worker reads it from the keyring just before AUTH. */
   postage_smtp_job_run_async (job, cancellable,
-                              job_event_cb, send_closure_new (self), send_closure_free,
-                              job_done_cb, send_closure_new (self));
+                              job_event_cb, send_guard_new (self), _postage_ui_guard_free,
+                              job_done_cb, send_guard_new (self));
 }
 
 static void

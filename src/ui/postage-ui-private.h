@@ -34,4 +34,20 @@ gboolean _postage_secret_clear_finish  (GAsyncResult        *result,
  * Not g_main_context_is_owner(): that is FALSE outside a running loop. */
 #define POSTAGE_ASSERT_UI_THREAD() g_assert (_postage_ui_is_main_thread ())
 
+/* What an async callback needs to find its widget again and to tell whether
+ * the step or job it was started for is still the current one: a weak
+ * reference to the widget, and a reference to the cancellable that the widget
+ * held, when the guard was made, in the GCancellable * member at
+ * @cancellable_offset (G_STRUCT_OFFSET) of its instance struct. That member
+ * must not be NULL then. */
+typedef struct _PostageUiGuard PostageUiGuard;
+
+PostageUiGuard *_postage_ui_guard_new  (gpointer        widget,
+                                        glong           cancellable_offset);
+/* A GDestroyNotify. */
+void            _postage_ui_guard_free (gpointer        guard);
+/* A new reference to the widget when it is alive and its member still holds
+ * the very cancellable the guard took (compared by identity); else NULL. */
+gpointer        _postage_ui_guard_dup  (PostageUiGuard *guard);
+
 G_END_DECLS
