@@ -33,20 +33,22 @@
 #define MAX_PASSWORD_LENGTH 4096
 
 typedef struct {
-  GMainLoop    *loop;
-  GCancellable *cancellable;
   gboolean      verbose;
   gboolean      verifying;  /* no message: "done" means signed in */
   char         *result;
   GError       *error;
 } SendState;
 
+/* One async operation run to its end on a loop here, cancelled by Ctrl-C
+ * or SIGTERM: wait_begin(), start it with wait_done_cb and &wait, then
+ * wait_end() gives its GAsyncResult for the matching _finish(). */
 typedef struct {
-  GMainLoop              *loop;
-  GCancellable           *cancellable;
-  PostageDiscoveryResult *result;
-  GError                 *error;
-} DiscoverState;
+  GMainLoop    *loop;
+  GCancellable *cancellable;
+  GAsyncResult *result;
+  guint         sigint_id;
+  guint         sigterm_id;
+} Wait;
 
 static int
 usage_error (GOptionContext *context,
@@ -131,24 +133,50 @@ load_store (GError **error)
   return g_steal_pointer (&store);
 }
 
-static void
-discover_done_cb (GObject      *object,
-                  GAsyncResult *result,
-                  gpointer      user_data)
+static gboolean
+wait_interrupt_cb (gpointer user_data)
 {
-  DiscoverState *state = user_data;
+  Wait *wait = user_data;
 
-  state->result = postage_discovery_lookup_finish (result, &state->error);
-  g_main_loop_quit (state->loop);
+  g_printerr ("%s\n", _("postage: cancelling…"));
+  g_cancellable_cancel (wait->cancellable);
+  return G_SOURCE_CONTINUE;
 }
 
-static gboolean
-discover_interrupt_cb (gpointer user_data)
+static void
+wait_done_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
 {
-  DiscoverState *state = user_data;
+  Wait *wait = user_data;
 
-  g_cancellable_cancel (state->cancellable);
-  return G_SOURCE_CONTINUE;
+  wait->result = g_object_ref (result);
+  g_main_loop_quit (wait->loop);
+}
+
+static void
+wait_begin (Wait *wait)
+{
+  wait->loop = g_main_loop_new (NULL, FALSE);
+  wait->cancellable = g_cancellable_new ();
+  wait->result = NULL;
+  wait->sigint_id = g_unix_signal_add (SIGINT, wait_interrupt_cb, wait);
+  wait->sigterm_id = g_unix_signal_add (SIGTERM, wait_interrupt_cb, wait);
+}
+
+static GAsyncResult *
+wait_end (Wait *wait)
+{
+  g_main_loop_run (wait->loop);
+  g_source_remove (wait->sigint_id);
+  g_source_remove (wait->sigterm_id);
+  /* Callbacks queued before the result (SMTP events) are already
+   * dispatched; drain any stragglers so none outlives its caller's state. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_clear_pointer (&wait->loop, g_main_loop_unref);
+  g_clear_object (&wait->cancellable);
+  return g_steal_pointer (&wait->result);
 }
 
 /* The same discovery as the setup wizard: provider list, SRV, MX, guess. */
@@ -157,17 +185,13 @@ discover (const char        *email,
           PostageProviders  *providers,
           GError           **error)
 {
-  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  DiscoverState state = { loop, cancellable, NULL, NULL };
-  guint sigint_id = g_unix_signal_add (SIGINT, discover_interrupt_cb, &state);
+  g_autoptr(GAsyncResult) result = NULL;
+  Wait wait;
 
-  postage_discovery_lookup_async (email, providers, NULL, cancellable, discover_done_cb, &state);
-  g_main_loop_run (loop);
-  g_source_remove (sigint_id);
-  if (state.error != NULL)
-    g_propagate_error (error, state.error);
-  return state.result;
+  wait_begin (&wait);
+  postage_discovery_lookup_async (email, providers, NULL, wait.cancellable, wait_done_cb, &wait);
+  result = wait_end (&wait);
+  return postage_discovery_lookup_finish (result, error);
 }
 
 /* Says what was found and where from: DNS answers can be forged, so the
@@ -498,27 +522,6 @@ send_event_cb (const PostageSmtpEvent *event,
     }
 }
 
-static void
-send_done_cb (GObject      *object,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  SendState *state = user_data;
-
-  state->result = postage_smtp_job_run_finish (result, &state->error);
-  g_main_loop_quit (state->loop);
-}
-
-static gboolean
-interrupt_cb (gpointer user_data)
-{
-  SendState *state = user_data;
-
-  g_printerr ("%s\n", _("postage: cancelling…"));
-  g_cancellable_cancel (state->cancellable);
-  return G_SOURCE_CONTINUE;
-}
-
 static int
 exit_code_for (const GError *error)
 {
@@ -579,25 +582,14 @@ static void
 run_job (PostageSmtpJob *job,
          SendState      *state)
 {
-  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  guint sigint_id;
-  guint sigterm_id;
+  g_autoptr(GAsyncResult) result = NULL;
+  Wait wait;
 
-  state->loop = loop;
-  state->cancellable = cancellable;
-  sigint_id = g_unix_signal_add (SIGINT, interrupt_cb, state);
-  sigterm_id = g_unix_signal_add (SIGTERM, interrupt_cb, state);
-  postage_smtp_job_run_async (job, cancellable, send_event_cb, state, NULL, send_done_cb, state);
-  g_main_loop_run (loop);
-  g_source_remove (sigint_id);
-  g_source_remove (sigterm_id);
-  /* Events queued before the result are already dispatched; drain any
-   * stragglers so no callback outlives `state`. */
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-  state->loop = NULL;
-  state->cancellable = NULL;
+  wait_begin (&wait);
+  postage_smtp_job_run_async (job, wait.cancellable, send_event_cb, state, NULL, wait_done_cb,
+                              &wait);
+  result = wait_end (&wait);
+  state->result = postage_smtp_job_run_finish (result, &state->error);
 }
 
 static int
