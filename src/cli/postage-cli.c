@@ -35,8 +35,6 @@
 typedef struct {
   gboolean      verbose;
   gboolean      verifying;  /* no message: "done" means signed in */
-  char         *result;
-  GError       *error;
 } SendState;
 
 /* One async operation run to its end on a loop here, cancelled by Ctrl-C
@@ -577,19 +575,30 @@ read_body_file (const char  *path,
 }
 
 /* Runs @job to its end on a loop here; Ctrl-C or SIGTERM cancel it cleanly
- * (QUIT is still sent). Fills state->result or state->error. */
-static void
+ * (QUIT is still sent). The server's final reply goes to stdout; a failure
+ * to stderr after @failed ("not sent"). Returns the exit code. */
+static int
 run_job (PostageSmtpJob *job,
-         SendState      *state)
+         SendState      *state,
+         const char     *failed)
 {
   g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *reply = NULL;
   Wait wait;
 
   wait_begin (&wait);
   postage_smtp_job_run_async (job, wait.cancellable, send_event_cb, state, NULL, wait_done_cb,
                               &wait);
   result = wait_end (&wait);
-  state->result = postage_smtp_job_run_finish (result, &state->error);
+  reply = postage_smtp_job_run_finish (result, &error);
+  if (reply == NULL)
+    {
+      g_printerr ("postage: %s: %s\n", failed, error->message);
+      return exit_code_for (error);
+    }
+  g_print ("%s\n", reply);
+  return POSTAGE_EXIT_OK;
 }
 
 static int
@@ -632,7 +641,6 @@ send_command_run (int    argc,
   g_autoptr(PostageSmtpJob) job = NULL;
   PostageAccount *account;
   SendState state = { 0 };
-  int code;
 
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
@@ -680,18 +688,8 @@ send_command_run (int    argc,
   state.verbose = verbose;
   g_printerr (_("postage: sending to %s port %u as %s\n"), postage_account_get_host (account),
               postage_account_get_port (account), postage_account_get_id (account));
-  run_job (job, &state);
-
-  if (state.result != NULL)
-    {
-      g_print ("%s\n", state.result);
-      g_free (state.result);
-      return POSTAGE_EXIT_OK;
-    }
-  code = exit_code_for (state.error);
-  g_printerr (_("postage: not sent: %s\n"), state.error->message);
-  g_clear_error (&state.error);
-  return code;
+  /* Translators: follows "postage: " and comes before the reason */
+  return run_job (job, &state, _("not sent"));
 }
 
 /* A job with no message: connect, TLS, EHLO, AUTH, QUIT. Exit 0 only when
@@ -740,18 +738,10 @@ account_verify (int    argc,
   /* Translators: host, port, then the account name */
   g_printerr (_("postage: verifying %s port %u for %s\n"), postage_account_get_host (account),
               postage_account_get_port (account), postage_account_get_id (account));
-  run_job (job, &state);
-
-  if (state.result != NULL)
-    {
-      g_print ("%s\n", state.result);
-      g_free (state.result);
-      g_printerr (_("postage: account “%s” works: the server accepted the sign-in\n"), argv[1]);
-      return POSTAGE_EXIT_OK;
-    }
-  code = exit_code_for (state.error);
-  g_printerr (_("postage: verification failed: %s\n"), state.error->message);
-  g_clear_error (&state.error);
+  /* Translators: follows "postage: " and comes before the reason */
+  code = run_job (job, &state, _("verification failed"));
+  if (code == POSTAGE_EXIT_OK)
+    g_printerr (_("postage: account “%s” works: the server accepted the sign-in\n"), argv[1]);
   return code;
 }
 
