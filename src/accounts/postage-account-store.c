@@ -111,6 +111,8 @@ account_from_keyfile (const char  *id,
   port = g_key_file_get_integer (keyfile, GROUP, "port", NULL);
   postage_account_set_port (account, port > 0 && port <= G_MAXUINT16
                                      ? (guint16) port : postage_security_default_port (mode));
+  postage_account_set_size_limit (account,
+                                  g_key_file_get_uint64 (keyfile, GROUP, "size-limit", NULL));
   if (!postage_account_validate (account, error))
     return NULL;
   return g_steal_pointer (&account);
@@ -139,6 +141,8 @@ account_to_keyfile (PostageAccount *account)
     g_key_file_set_string (keyfile, GROUP, "ca-file", ca_file);
   if (fingerprint != NULL)
     g_key_file_set_string (keyfile, GROUP, "fingerprint", fingerprint);
+  if (postage_account_get_size_limit (account) > 0)
+    g_key_file_set_uint64 (keyfile, GROUP, "size-limit", postage_account_get_size_limit (account));
   return g_steal_pointer (&keyfile);
 }
 
@@ -256,27 +260,18 @@ postage_account_store_get_default (PostageAccountStore *self)
   return account; /* borrowed: the list keeps its own reference */
 }
 
-gboolean
-postage_account_store_save (PostageAccountStore  *self,
-                            PostageAccount       *account,
-                            GError              **error)
+static gboolean
+write_account (PostageAccountStore  *self,
+               PostageAccount       *account,
+               GError              **error)
 {
-  g_autoptr(GKeyFile) keyfile = NULL;
+  g_autoptr(GKeyFile) keyfile = account_to_keyfile (account);
   g_autoptr(GError) local_error = NULL;
-  g_autofree char *path = NULL;
+  g_autofree char *path = account_path (self, postage_account_get_id (account));
   g_autofree char *data = NULL;
   gsize length;
-  guint position;
 
-  g_return_val_if_fail (POSTAGE_IS_ACCOUNT_STORE (self), FALSE);
-  g_return_val_if_fail (POSTAGE_IS_ACCOUNT (account), FALSE);
-
-  if (!postage_account_validate (account, error))
-    return FALSE;
-
-  keyfile = account_to_keyfile (account);
   data = g_key_file_to_data (keyfile, &length, NULL);
-  path = account_path (self, postage_account_get_id (account));
   /* g_file_set_contents_full writes a temporary file, fsyncs and renames it,
    * so a crash never leaves a half-written account behind. */
   if (g_mkdir_with_parents (self->folder, 0700) != 0 ||
@@ -288,12 +283,46 @@ postage_account_store_save (PostageAccountStore  *self,
                    local_error != NULL ? local_error->message : g_strerror (errno));
       return FALSE;
     }
+  return TRUE;
+}
+
+gboolean
+postage_account_store_save (PostageAccountStore  *self,
+                            PostageAccount       *account,
+                            GError              **error)
+{
+  guint position;
+
+  g_return_val_if_fail (POSTAGE_IS_ACCOUNT_STORE (self), FALSE);
+  g_return_val_if_fail (POSTAGE_IS_ACCOUNT (account), FALSE);
+
+  if (!postage_account_validate (account, error) || !write_account (self, account, error))
+    return FALSE;
 
   if (find_account (self, postage_account_get_id (account), &position))
     g_list_store_splice (self->accounts, position, 1, (gpointer *) &account, 1);
   else
     g_list_store_insert_sorted (self->accounts, account, compare_accounts, NULL);
   return TRUE;
+}
+
+gboolean
+postage_account_store_remember_size_limit (PostageAccountStore  *self,
+                                           const char           *id,
+                                           guint64               limit,
+                                           GError              **error)
+{
+  PostageAccount *account;
+
+  g_return_val_if_fail (POSTAGE_IS_ACCOUNT_STORE (self), FALSE);
+
+  if ((account = postage_account_store_lookup (self, id)) == NULL ||
+      postage_account_get_size_limit (account) == limit)
+    return TRUE;
+  /* In place, not through save(): the account stays the same object, so
+   * whatever shows or selects it is not disturbed. */
+  postage_account_set_size_limit (account, limit);
+  return write_account (self, account, error);
 }
 
 gboolean

@@ -30,6 +30,12 @@ PostageAccount      *postage_account_store_get_default (PostageAccountStore *sel
 gboolean             postage_account_store_save       (PostageAccountStore  *self,
                                                        PostageAccount       *account,
                                                        GError              **error);
+/* Records what a session learnt of the server (EHLO SIZE) on the account
+ * itself, without replacing it in the model. Errors: _IO. */
+gboolean             postage_account_store_remember_size_limit (PostageAccountStore *self,
+                                                                const char          *id,
+                                                                guint64              limit,
+                                                                GError             **error);
 /* TRUE when an account other than @except_id signs in as the same user on
  * the same server and port, and so shares @account's keyring entry. */
 gboolean             postage_account_store_shares_secret (PostageAccountStore *self,

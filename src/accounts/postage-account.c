@@ -25,6 +25,7 @@ struct _PostageAccount
   char            *fingerprint;
   guint16          port;
   PostageSecurity  security;
+  guint64          size_limit;
 };
 
 enum {
@@ -38,6 +39,7 @@ enum {
   PROP_USER,
   PROP_CA_FILE,
   PROP_FINGERPRINT,
+  PROP_SIZE_LIMIT,
   N_PROPS
 };
 
@@ -176,6 +178,7 @@ postage_account_get_property (GObject    *object,
     case PROP_USER: g_value_set_string (value, self->user); break;
     case PROP_CA_FILE: g_value_set_string (value, self->ca_file); break;
     case PROP_FINGERPRINT: g_value_set_string (value, self->fingerprint); break;
+    case PROP_SIZE_LIMIT: g_value_set_uint64 (value, self->size_limit); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -205,6 +208,9 @@ postage_account_set_property (GObject      *object,
     case PROP_CA_FILE: postage_account_set_ca_file (self, g_value_get_string (value)); break;
     case PROP_FINGERPRINT:
       postage_account_set_fingerprint (self, g_value_get_string (value));
+      break;
+    case PROP_SIZE_LIMIT:
+      postage_account_set_size_limit (self, g_value_get_uint64 (value));
       break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -239,6 +245,9 @@ postage_account_class_init (PostageAccountClass *klass)
   properties[PROP_SECURITY] =
     g_param_spec_enum ("security", NULL, NULL, POSTAGE_TYPE_SECURITY, POSTAGE_SECURITY_STARTTLS,
                        (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+  properties[PROP_SIZE_LIMIT] =
+    g_param_spec_uint64 ("size-limit", NULL, NULL, 0, G_MAXUINT64, 0,
+                         (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -274,6 +283,7 @@ postage_account_copy (PostageAccount *self)
   copy->fingerprint = g_strdup (self->fingerprint);
   copy->port = self->port;
   copy->security = self->security;
+  copy->size_limit = self->size_limit;
   return copy;
 }
 
@@ -433,6 +443,26 @@ postage_account_set_fingerprint (PostageAccount *self,
               normal != NULL ? normal : (fingerprint != NULL && *fingerprint != '\0'
                                          ? fingerprint : NULL),
               PROP_FINGERPRINT);
+}
+
+guint64
+postage_account_get_size_limit (PostageAccount *self)
+{
+  g_return_val_if_fail (POSTAGE_IS_ACCOUNT (self), 0);
+
+  return self->size_limit;
+}
+
+void
+postage_account_set_size_limit (PostageAccount *self,
+                                guint64         size_limit)
+{
+  g_return_if_fail (POSTAGE_IS_ACCOUNT (self));
+
+  if (self->size_limit == size_limit)
+    return;
+  self->size_limit = size_limit;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SIZE_LIMIT]);
 }
 
 char *

@@ -72,6 +72,11 @@ void             postage_account_set_ca_file      (PostageAccount  *self,
 const char      *postage_account_get_fingerprint  (PostageAccount  *self);
 void             postage_account_set_fingerprint  (PostageAccount  *self,
                                                    const char      *fingerprint);
+/* The largest message the server said it takes (EHLO SIZE, RFC 1870), as
+ * learnt by the last session that reached it; 0 when not known. */
+guint64          postage_account_get_size_limit   (PostageAccount  *self);
+void             postage_account_set_size_limit   (PostageAccount  *self,
+                                                   guint64          size_limit);
 /* "ab cd…", "abcd…" or "AB:CD:…" → "AB:CD:…"; NULL when not 32 bytes of hex. */
 char            *postage_fingerprint_normalize    (const char      *text);
 /* "Name <address>", or the address alone; for display only. */

@@ -25,17 +25,13 @@
 #include "mail/postage-mail-error.h"
 #include "mail/postage-message-writer.h"
 #include "postage-cli.h"
+#include "postage-cli-private.h"
 #include "smtp/postage-smtp-error.h"
 #include "smtp/postage-smtp-job.h"
 #include "smtp/postage-smtp-reply.h"
 
 /* A password is a line; anything longer than this on stdin is a mistake. */
 #define MAX_PASSWORD_LENGTH 4096
-
-typedef struct {
-  gboolean      verbose;
-  gboolean      verifying;  /* no message: "done" means signed in */
-} SendState;
 
 /* One async operation run to its end on a loop here, cancelled by Ctrl-C
  * or SIGTERM: wait_begin(), start it with wait_done_cb and &wait, then
@@ -48,9 +44,9 @@ typedef struct {
   guint         sigterm_id;
 } Wait;
 
-static int
-usage_error (GOptionContext *context,
-             const char     *message)
+int
+_postage_cli_usage_error (GOptionContext *context,
+                          const char     *message)
 {
   g_autofree char *help = g_option_context_get_help (context, TRUE, NULL);
 
@@ -58,15 +54,10 @@ usage_error (GOptionContext *context,
   return POSTAGE_EXIT_USAGE;
 }
 
-static int
-fail (int         code,
-      const char *format,
-      ...) G_GNUC_PRINTF (2, 3);
-
-static int
-fail (int         code,
-      const char *format,
-      ...)
+int
+_postage_cli_fail (int         code,
+                   const char *format,
+                   ...)
 {
   g_autofree char *message = NULL;
   va_list args;
@@ -121,8 +112,8 @@ wipe_free (char *secret)
   g_free (secret);
 }
 
-static PostageAccountStore *
-load_store (GError **error)
+PostageAccountStore *
+_postage_cli_load_store (GError **error)
 {
   g_autoptr(PostageAccountStore) store = postage_account_store_new ();
 
@@ -289,22 +280,22 @@ account_add (int    argc,
 
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
-    return usage_error (context, error->message);
+    return _postage_cli_usage_error (context, error->message);
   if (argc != 2)
-    return usage_error (context, _("Name the account: postage account add NAME --email …"));
+    return _postage_cli_usage_error (context, _("Name the account: postage account add NAME --email …"));
   if (email == NULL)
-    return usage_error (context, _("--email is required."));
+    return _postage_cli_usage_error (context, _("--email is required."));
   if (security_text != NULL && !postage_security_from_string (security_text, &security))
-    return usage_error (context, _("--security must be starttls, tls or none."));
+    return _postage_cli_usage_error (context, _("--security must be starttls, tls or none."));
   if (port != -1 && (port < 1 || port > G_MAXUINT16))
-    return usage_error (context, _("--port must be a number from 1 to 65535."));
+    return _postage_cli_usage_error (context, _("--port must be a number from 1 to 65535."));
   if (!g_utf8_validate (argv[1], -1, NULL))
-    return fail (POSTAGE_EXIT_DATAERR, "%s", _("The account name must be UTF-8 text."));
+    return _postage_cli_fail (POSTAGE_EXIT_DATAERR, "%s", _("The account name must be UTF-8 text."));
 
   /* Before anything is looked up: no DNS query for an address that
    * will be refused anyway. */
   if (!postage_address_is_valid (email))
-    return fail (POSTAGE_EXIT_DATAERR, "%s",
+    return _postage_cli_fail (POSTAGE_EXIT_DATAERR, "%s",
                  _("The email address is not valid. Write it as name@example.com."));
 
   /* Without --host, the settings are discovered; every option given
@@ -315,14 +306,14 @@ account_add (int    argc,
       g_autoptr(PostageDiscoveryResult) found = NULL;
 
       if (providers == NULL)
-        return fail (POSTAGE_EXIT_SOFTWARE, _("Postage’s provider list could not be read: %s"),
+        return _postage_cli_fail (POSTAGE_EXIT_SOFTWARE, _("Postage’s provider list could not be read: %s"),
                      error->message);
       if ((found = discover (email, providers, &error)) == NULL)
-        return fail (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+        return _postage_cli_fail (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
                      ? POSTAGE_EXIT_TEMPFAIL : POSTAGE_EXIT_DATAERR, "%s", error->message);
       report_discovery (email, found);
       if (found->provider != NULL && found->provider->no_password_login != NULL)
-        return fail (POSTAGE_EXIT_CONFIG, "%s", found->provider->no_password_login);
+        return _postage_cli_fail (POSTAGE_EXIT_CONFIG, "%s", found->provider->no_password_login);
       if (found->provider != NULL)
         report_provider_steps (found->provider);
       host = g_strdup (found->host);
@@ -352,11 +343,11 @@ account_add (int    argc,
   postage_account_set_fingerprint (account, fingerprint);
   if (!postage_account_validate (account, &error) ||
       !postage_account_check_ca_file (account, &error))
-    return fail (POSTAGE_EXIT_DATAERR, "%s", error->message);
-  if ((store = load_store (&error)) == NULL)
-    return fail (POSTAGE_EXIT_CONFIG, "%s", error->message);
+    return _postage_cli_fail (POSTAGE_EXIT_DATAERR, "%s", error->message);
+  if ((store = _postage_cli_load_store (&error)) == NULL)
+    return _postage_cli_fail (POSTAGE_EXIT_CONFIG, "%s", error->message);
   if (password_stdin && (password = read_password_stdin (&error)) == NULL)
-    return fail (POSTAGE_EXIT_DATAERR, "%s", error->message);
+    return _postage_cli_fail (POSTAGE_EXIT_DATAERR, "%s", error->message);
   if (postage_account_store_lookup (store, argv[1]) != NULL)
     old = postage_account_copy (postage_account_store_lookup (store, argv[1]));
 
@@ -365,7 +356,7 @@ account_add (int    argc,
   if (!postage_account_store_save (store, account, &error))
     {
       wipe_free (g_steal_pointer (&password));
-      return fail (POSTAGE_EXIT_CONFIG, "%s", error->message);
+      return _postage_cli_fail (POSTAGE_EXIT_CONFIG, "%s", error->message);
     }
   if (password != NULL)
     {
@@ -379,7 +370,7 @@ account_add (int    argc,
             postage_account_store_save (store, old, NULL);
           else
             postage_account_store_remove (store, argv[1], NULL);
-          return fail (POSTAGE_EXIT_CONFIG, "%s", error->message);
+          return _postage_cli_fail (POSTAGE_EXIT_CONFIG, "%s", error->message);
         }
     }
   /* A changed server or user leaves the old entry behind unless nobody
@@ -404,11 +395,11 @@ static int
 account_list (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(PostageAccountStore) store = load_store (&error);
+  g_autoptr(PostageAccountStore) store = _postage_cli_load_store (&error);
   GListModel *model;
 
   if (store == NULL)
-    return fail (POSTAGE_EXIT_CONFIG, "%s", error->message);
+    return _postage_cli_fail (POSTAGE_EXIT_CONFIG, "%s", error->message);
   model = postage_account_store_get_model (store);
   for (guint i = 0; i < g_list_model_get_n_items (model); i++)
     {
@@ -426,13 +417,13 @@ static int
 account_remove (const char *id)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(PostageAccountStore) store = load_store (&error);
+  g_autoptr(PostageAccountStore) store = _postage_cli_load_store (&error);
   PostageAccount *account;
 
   if (store == NULL)
-    return fail (POSTAGE_EXIT_CONFIG, "%s", error->message);
+    return _postage_cli_fail (POSTAGE_EXIT_CONFIG, "%s", error->message);
   if ((account = postage_account_store_lookup (store, id)) == NULL)
-    return fail (POSTAGE_EXIT_CONFIG, _("There is no account named “%s”."), id);
+    return _postage_cli_fail (POSTAGE_EXIT_CONFIG, _("There is no account named “%s”."), id);
   /* The keyring entry goes with the account, unless another account signs
    * in with it; a keyring that cannot be reached must not keep the account
    * from being removed, so only warn. */
@@ -443,7 +434,7 @@ account_remove (const char *id)
       g_clear_error (&error);
     }
   if (!postage_account_store_remove (store, id, &error))
-    return fail (POSTAGE_EXIT_CONFIG, "%s", error->message);
+    return _postage_cli_fail (POSTAGE_EXIT_CONFIG, "%s", error->message);
   g_printerr (_("postage: account “%s” removed\n"), id);
   return POSTAGE_EXIT_OK;
 }
@@ -489,11 +480,11 @@ phase_text (PostageSmtpPhase phase)
     }
 }
 
-static void
-send_event_cb (const PostageSmtpEvent *event,
-               gpointer                user_data)
+void
+_postage_cli_event_cb (const PostageSmtpEvent *event,
+                       gpointer                user_data)
 {
-  SendState *state = user_data;
+  PostageCliState *state = user_data;
 
   switch (event->kind)
     {
@@ -520,8 +511,8 @@ send_event_cb (const PostageSmtpEvent *event,
     }
 }
 
-static int
-exit_code_for (const GError *error)
+int
+_postage_cli_exit_code_for (const GError *error)
 {
   if (error->domain == POSTAGE_MAIL_ERROR)
     return POSTAGE_EXIT_DATAERR;
@@ -536,50 +527,12 @@ exit_code_for (const GError *error)
   return POSTAGE_EXIT_UNAVAILABLE;
 }
 
-static char *
-read_body_file (const char  *path,
-                GError     **error)
-{
-  g_autofree char *contents = NULL;
-  gsize length = 0;
-
-  if (strcmp (path, "-") == 0)
-    {
-      GString *in = g_string_new (NULL);
-      char chunk[4096];
-      size_t got;
-
-      while ((got = fread (chunk, 1, sizeof chunk, stdin)) > 0)
-        g_string_append_len (in, chunk, got);
-      length = in->len;
-      contents = g_string_free (in, FALSE);
-    }
-  else if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
-    {
-      /* /dev/zero or a FIFO would grow memory or block forever. */
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-                   _("%s is not a regular file."), path);
-      return NULL;
-    }
-  else if (!g_file_get_contents (path, &contents, &length, error))
-    return NULL;
-
-  if (memchr (contents, '\0', length) != NULL || !g_utf8_validate (contents, length, NULL))
-    {
-      g_set_error (error, POSTAGE_MAIL_ERROR, POSTAGE_MAIL_ERROR_INVALID_HEADER,
-                   _("The message text in %s is not UTF-8 text. Convert it (for example with "
-                     "iconv) or attach the file instead."), path);
-      return NULL;
-    }
-  return g_steal_pointer (&contents);
-}
-
 /* Runs @job to its end on a loop here; Ctrl-C or SIGTERM cancel it cleanly
  * (QUIT is still sent). The server's final reply goes to stdout; a failure
  * to stderr after @failed ("not sent"). Returns the exit code. */
 static int
 run_job (PostageSmtpJob *job,
-         SendState      *state,
+         PostageCliState      *state,
          const char     *failed)
 {
   g_autoptr(GAsyncResult) result = NULL;
@@ -588,108 +541,17 @@ run_job (PostageSmtpJob *job,
   Wait wait;
 
   wait_begin (&wait);
-  postage_smtp_job_run_async (job, wait.cancellable, send_event_cb, state, NULL, wait_done_cb,
+  postage_smtp_job_run_async (job, wait.cancellable, _postage_cli_event_cb, state, NULL, wait_done_cb,
                               &wait);
   result = wait_end (&wait);
   reply = postage_smtp_job_run_finish (result, &error);
   if (reply == NULL)
     {
       g_printerr ("postage: %s: %s\n", failed, error->message);
-      return exit_code_for (error);
+      return _postage_cli_exit_code_for (error);
     }
   g_print ("%s\n", reply);
   return POSTAGE_EXIT_OK;
-}
-
-static int
-send_command_run (int    argc,
-                  char **argv)
-{
-  g_autofree char *account_id = NULL;
-  g_auto(GStrv) to = NULL;
-  g_auto(GStrv) cc = NULL;
-  g_auto(GStrv) bcc = NULL;
-  g_auto(GStrv) attach = NULL;
-  g_autofree char *subject = NULL;
-  g_autofree char *body = NULL;
-  g_autofree char *body_file = NULL;
-  gboolean verbose = FALSE;
-  gint timeout = 0;
-  const GOptionEntry entries[] = {
-    { "account", 0, 0, G_OPTION_ARG_STRING, &account_id, N_("Send with this account"),
-      N_("NAME") },
-    { "to", 0, 0, G_OPTION_ARG_STRING_ARRAY, &to, N_("A recipient (repeat for more)"),
-      N_("ADDRESS") },
-    { "cc", 0, 0, G_OPTION_ARG_STRING_ARRAY, &cc, N_("A copy recipient"), N_("ADDRESS") },
-    { "bcc", 0, 0, G_OPTION_ARG_STRING_ARRAY, &bcc, N_("A hidden recipient"), N_("ADDRESS") },
-    { "subject", 0, 0, G_OPTION_ARG_STRING, &subject, N_("The subject"), N_("TEXT") },
-    { "body", 0, 0, G_OPTION_ARG_STRING, &body, N_("The message text"), N_("TEXT") },
-    { "body-file", 0, 0, G_OPTION_ARG_FILENAME, &body_file,
-      N_("Read the message text from FILE (- for standard input)"), N_("FILE") },
-    { "attach", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &attach, N_("Attach a file (repeatable)"),
-      N_("FILE") },
-    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, N_("Show progress in detail"), NULL },
-    { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout,
-      N_("Seconds to wait for the server at each step"), N_("SECONDS") },
-    { NULL }
-  };
-  g_autoptr(GOptionContext) context = g_option_context_new (N_("— send a message"));
-  g_autoptr(GError) error = NULL;
-  g_autoptr(PostageAccountStore) store = NULL;
-  g_autoptr(PostageDraft) draft = postage_draft_new ();
-  g_autoptr(PostageOutgoing) outgoing = NULL;
-  g_autoptr(PostageSmtpJob) job = NULL;
-  PostageAccount *account;
-  SendState state = { 0 };
-
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    return usage_error (context, error->message);
-  if (argc != 1)
-    return usage_error (context, _("Unexpected argument; put recipients after --to."));
-  if (body != NULL && body_file != NULL)
-    return usage_error (context, _("Use either --body or --body-file, not both."));
-  if (timeout < 0 || timeout > POSTAGE_SMTP_MAX_TIMEOUT)
-    return usage_error (context, _("--timeout must be a number of seconds from 1 to 600."));
-
-  if ((store = load_store (&error)) == NULL)
-    return fail (POSTAGE_EXIT_CONFIG, "%s", error->message);
-  account = account_id != NULL ? postage_account_store_lookup (store, account_id)
-                               : postage_account_store_get_default (store);
-  if (account == NULL)
-    return fail (POSTAGE_EXIT_CONFIG, account_id != NULL
-                 ? _("There is no account named “%s”. See postage account list.")
-                 : _("There is no account yet%s. Add one with postage account add."),
-                 account_id != NULL ? account_id : "");
-  if (!postage_account_validate (account, &error))
-    return fail (POSTAGE_EXIT_DATAERR, "%s", error->message);
-
-  if (body_file != NULL && (body = read_body_file (body_file, &error)) == NULL)
-    return fail (error->domain == POSTAGE_MAIL_ERROR ? POSTAGE_EXIT_DATAERR
-                                                     : POSTAGE_EXIT_USAGE, "%s", error->message);
-  draft->from_name = g_strdup (postage_account_get_display_name (account));
-  draft->from_address = g_strdup (postage_account_get_email (account));
-  draft->to = to != NULL ? g_strjoinv (", ", to) : NULL;
-  draft->cc = cc != NULL ? g_strjoinv (", ", cc) : NULL;
-  draft->bcc = bcc != NULL ? g_strjoinv (", ", bcc) : NULL;
-  draft->subject = g_strdup (subject);
-  draft->body = g_strdup (body);
-  for (guint i = 0; attach != NULL && attach[i] != NULL; i++)
-    g_ptr_array_add (draft->attachments, g_strdup (attach[i]));
-
-  if ((outgoing = postage_message_build (draft, &error)) == NULL)
-    return fail (POSTAGE_EXIT_DATAERR, "%s", error->message);
-
-  job = postage_smtp_job_new (account);
-  postage_smtp_job_set_message (job, outgoing);
-  if (timeout > 0)
-    postage_smtp_job_set_timeout (job, timeout);
-
-  state.verbose = verbose;
-  g_printerr (_("postage: sending to %s port %u as %s\n"), postage_account_get_host (account),
-              postage_account_get_port (account), postage_account_get_id (account));
-  /* Translators: follows "postage: " and comes before the reason */
-  return run_job (job, &state, _("not sent"));
 }
 
 /* A job with no message: connect, TLS, EHLO, AUTH, QUIT. Exit 0 only when
@@ -712,23 +574,23 @@ account_verify (int    argc,
   g_autoptr(PostageAccountStore) store = NULL;
   g_autoptr(PostageSmtpJob) job = NULL;
   PostageAccount *account;
-  SendState state = { 0 };
+  PostageCliState state = { 0 };
   int code;
 
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
-    return usage_error (context, error->message);
+    return _postage_cli_usage_error (context, error->message);
   if (argc != 2)
-    return usage_error (context, _("Name the account: postage account verify NAME"));
+    return _postage_cli_usage_error (context, _("Name the account: postage account verify NAME"));
   if (timeout < 0 || timeout > POSTAGE_SMTP_MAX_TIMEOUT)
-    return usage_error (context, _("--timeout must be a number of seconds from 1 to 600."));
-  if ((store = load_store (&error)) == NULL)
-    return fail (POSTAGE_EXIT_CONFIG, "%s", error->message);
+    return _postage_cli_usage_error (context, _("--timeout must be a number of seconds from 1 to 600."));
+  if ((store = _postage_cli_load_store (&error)) == NULL)
+    return _postage_cli_fail (POSTAGE_EXIT_CONFIG, "%s", error->message);
   if ((account = postage_account_store_lookup (store, argv[1])) == NULL)
-    return fail (POSTAGE_EXIT_CONFIG, _("There is no account named “%s”. See postage account "
+    return _postage_cli_fail (POSTAGE_EXIT_CONFIG, _("There is no account named “%s”. See postage account "
                                         "list."), argv[1]);
   if (!postage_account_validate (account, &error))
-    return fail (POSTAGE_EXIT_DATAERR, "%s", error->message);
+    return _postage_cli_fail (POSTAGE_EXIT_DATAERR, "%s", error->message);
 
   job = postage_smtp_job_new (account);
   if (timeout > 0)
@@ -810,18 +672,18 @@ account_import_msmtp (int    argc,
 
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
-    return usage_error (context, error->message);
+    return _postage_cli_usage_error (context, error->message);
   if (argc != 1)
-    return usage_error (context, _("Unexpected argument; name the file with --file."));
+    return _postage_cli_usage_error (context, _("Unexpected argument; name the file with --file."));
   if (file == NULL && (file = postage_msmtp_find_config ()) == NULL)
-    return fail (POSTAGE_EXIT_CONFIG, "%s", _("No msmtp configuration was found "
+    return _postage_cli_fail (POSTAGE_EXIT_CONFIG, "%s", _("No msmtp configuration was found "
                                              "($XDG_CONFIG_HOME/msmtp/config or ~/.msmtprc)."));
   /* Parsing only: nothing in the file is ever run. */
   if ((items = postage_msmtp_import_read_full (file, &error)) == NULL)
-    return fail (g_error_matches (error, POSTAGE_ACCOUNT_ERROR, POSTAGE_ACCOUNT_ERROR_INVALID)
+    return _postage_cli_fail (g_error_matches (error, POSTAGE_ACCOUNT_ERROR, POSTAGE_ACCOUNT_ERROR_INVALID)
                  ? POSTAGE_EXIT_DATAERR : POSTAGE_EXIT_CONFIG, "%s", error->message);
-  if ((store = load_store (&error)) == NULL)
-    return fail (POSTAGE_EXIT_CONFIG, "%s", error->message);
+  if ((store = _postage_cli_load_store (&error)) == NULL)
+    return _postage_cli_fail (POSTAGE_EXIT_CONFIG, "%s", error->message);
 
   g_printerr (_("postage: reading %s\n"), file);
   for (guint i = 0; i < items->len; i++)
@@ -902,7 +764,12 @@ gboolean
 postage_cli_handles (int    argc,
                      char **argv)
 {
-  return argc >= 2 && (strcmp (argv[1], "send") == 0 || strcmp (argv[1], "account") == 0);
+  static const char *const verbs[] = { "send", "account", "outbox", "sendmail" };
+
+  for (guint i = 0; argc >= 2 && i < G_N_ELEMENTS (verbs); i++)
+    if (strcmp (argv[1], verbs[i]) == 0)
+      return TRUE;
+  return FALSE;
 }
 
 int
@@ -915,5 +782,9 @@ postage_cli_run (int    argc,
   g_log_set_writer_func (log_to_stderr, NULL, NULL);
   if (strcmp (argv[1], "account") == 0)
     return account_command (argc, argv);
-  return send_command_run (argc - 1, argv + 1);
+  if (strcmp (argv[1], "outbox") == 0)
+    return _postage_cli_outbox_command (argc - 1, argv + 1);
+  if (strcmp (argv[1], "sendmail") == 0)
+    return _postage_cli_sendmail_command (argc - 1, argv + 1);
+  return _postage_cli_send_command (argc - 1, argv + 1);
 }

@@ -3,7 +3,9 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * Filled on the calling thread before the job starts; read-only afterwards,
- * except the password, which the worker clears when it is done with it.
+ * except the password, which the worker clears when it is done with it, and
+ * size_limit, which the worker sets and the caller reads once the job has
+ * ended (the task's completion orders the two).
  */
 #pragma once
 
@@ -26,8 +28,16 @@ struct _PostageSmtpJob
 
   char            *sender;     /* NULL = verify only */
   GPtrArray       *recipients;
-  GBytes          *data;
+  char            *path;       /* the message file, streamed at DATA */
+  guint64          size;
   gboolean         eight_bit;
+
+  PostageSmtpHookFunc before_final_dot;
+  PostageSmtpHookFunc accepted;
+  gpointer         hook_data;
+  GDestroyNotify   hook_data_free;
+
+  guint64          size_limit; /* EHLO SIZE seen by the session; 0 = none */
 };
 
 G_END_DECLS

@@ -182,7 +182,9 @@ postage_smtp_job_unref (PostageSmtpJob *job)
   g_free (job->password);
   g_free (job->sender);
   g_ptr_array_unref (job->recipients);
-  g_clear_pointer (&job->data, g_bytes_unref);
+  g_free (job->path);
+  if (job->hook_data_free != NULL)
+    job->hook_data_free (job->hook_data);
   g_free (job);
 }
 
@@ -204,15 +206,42 @@ postage_smtp_job_set_message (PostageSmtpJob        *job,
 {
   g_return_if_fail (job != NULL);
   g_return_if_fail (outgoing != NULL);
+  g_return_if_fail (outgoing->path != NULL);
 
   g_free (job->sender);
   job->sender = g_strdup (outgoing->sender);
   g_ptr_array_set_size (job->recipients, 0);
   for (guint i = 0; i < outgoing->recipients->len; i++)
     g_ptr_array_add (job->recipients, g_strdup (g_ptr_array_index (outgoing->recipients, i)));
-  g_clear_pointer (&job->data, g_bytes_unref);
-  job->data = g_bytes_ref (outgoing->data);
+  g_free (job->path);
+  job->path = g_strdup (outgoing->path);
+  job->size = outgoing->size;
   job->eight_bit = outgoing->eight_bit;
+}
+
+void
+postage_smtp_job_set_hooks (PostageSmtpJob      *job,
+                            PostageSmtpHookFunc  before_final_dot,
+                            PostageSmtpHookFunc  accepted,
+                            gpointer             user_data,
+                            GDestroyNotify       user_data_free)
+{
+  g_return_if_fail (job != NULL);
+
+  if (job->hook_data_free != NULL)
+    job->hook_data_free (job->hook_data);
+  job->before_final_dot = before_final_dot;
+  job->accepted = accepted;
+  job->hook_data = user_data;
+  job->hook_data_free = user_data_free;
+}
+
+guint64
+postage_smtp_job_get_size_limit (PostageSmtpJob *job)
+{
+  g_return_val_if_fail (job != NULL, 0);
+
+  return job->size_limit;
 }
 
 void

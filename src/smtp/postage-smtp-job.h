@@ -54,9 +54,29 @@ void            postage_smtp_job_unref          (PostageSmtpJob       *job);
  * just before AUTH. The job's copy is wiped when the session ends. */
 void            postage_smtp_job_set_password   (PostageSmtpJob       *job,
                                                  const char           *password);
-/* Without a message the job only verifies: connect, TLS, EHLO, AUTH, QUIT. */
+/* Without a message the job only verifies: connect, TLS, EHLO, AUTH, QUIT.
+ * The worker streams the message from outgoing->path, which must stay in
+ * place until the job ends; outgoing->size is what SIZE= declares. */
 void            postage_smtp_job_set_message    (PostageSmtpJob       *job,
                                                  const PostageOutgoing *outgoing);
+
+/* Hooks that make "sent" durable. Both run on the worker thread, in the
+ * session, synchronously:
+ *  - before_final_dot: the whole message has gone out, only the "." that
+ *    commits it is left. Return FALSE (with @error set) to hang up instead:
+ *    the server then discards the transaction, nothing is delivered, and
+ *    the job fails with that error. @reply is NULL.
+ *  - accepted: the server answered 2xx to the data; @reply is its summary.
+ *    Runs before QUIT. Its return value and error are logged, not
+ *    propagated: the message *was* accepted, and the job says so. */
+typedef gboolean (*PostageSmtpHookFunc) (const char  *reply,
+                                         gpointer     user_data,
+                                         GError     **error);
+void            postage_smtp_job_set_hooks      (PostageSmtpJob       *job,
+                                                 PostageSmtpHookFunc   before_final_dot,
+                                                 PostageSmtpHookFunc   accepted,
+                                                 gpointer              user_data,
+                                                 GDestroyNotify        user_data_free);
 /* Per-wait timeout in seconds (default POSTAGE_SMTP_DEFAULT_TIMEOUT). */
 void            postage_smtp_job_set_timeout    (PostageSmtpJob       *job,
                                                  guint                 seconds);
@@ -76,6 +96,10 @@ void            postage_smtp_job_run_async      (PostageSmtpJob       *job,
  * G_IO_ERROR_CANCELLED, G_IO_ERROR_TIMED_OUT. */
 char           *postage_smtp_job_run_finish     (GAsyncResult         *result,
                                                  GError              **error);
+
+/* After the job ended: the largest message the server said it takes
+ * (EHLO SIZE, RFC 1870), 0 when it named no limit or was never reached. */
+guint64         postage_smtp_job_get_size_limit (PostageSmtpJob       *job);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PostageSmtpJob, postage_smtp_job_unref)
 

@@ -9,8 +9,12 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "accounts/postage-secret-store.h"
 #include "postage-smtp-codec.h"
@@ -325,6 +329,8 @@ ehlo (Session  *s,
   if (reply->code == 250)
     {
       postage_smtp_caps_parse (reply, &s->caps);
+      /* The last EHLO wins: after STARTTLS it is the one that counts. */
+      s->job->size_limit = s->caps.size;
       return TRUE;
     }
   /* RFC 5321 §4.1.4: fall back to HELO only when EHLO is not understood,
@@ -579,7 +585,7 @@ mail_from_line (Session  *s,
   g_string_printf (line, "MAIL FROM:<%s>", job->sender);
   /* RFC 1870: declare the size so an oversized message is refused up front. */
   if (s->caps.flags & POSTAGE_SMTP_CAP_SIZE)
-    g_string_append_printf (line, " SIZE=%" G_GSIZE_FORMAT, g_bytes_get_size (job->data));
+    g_string_append_printf (line, " SIZE=%" G_GUINT64_FORMAT, job->size);
   if (job->eight_bit)
     {
       if (!(s->caps.flags & POSTAGE_SMTP_CAP_8BITMIME))
@@ -606,12 +612,16 @@ mail_from_line (Session  *s,
   return g_string_free (line, FALSE);
 }
 
+/* Streams the message file through the DATA encoder. @fd is the message,
+ * opened before MAIL so that a missing file never starts a transaction. */
 static gboolean
 send_data (Session  *s,
+           int       fd,
            GError  **error)
 {
-  gsize total;
-  const guchar *data = g_bytes_get_data (s->job->data, &total);
+  guint64 total = s->job->size;
+  guint64 done = 0;
+  g_autofree guchar *buffer = g_malloc (DATA_CHUNK);
   g_autoptr(GByteArray) out = g_byte_array_sized_new (DATA_CHUNK * 2 + 8);
   PostageSmtpDataEncoder encoder;
 
@@ -619,19 +629,41 @@ send_data (Session  *s,
   s->in_data = TRUE;
   emit_line (s, 'C', "[message]");
   emit_progress (s, 0, total);
-  for (gsize done = 0; done < total;)
+  for (;;)
     {
-      gsize piece = MIN (DATA_CHUNK, total - done);
+      gssize got = read (fd, buffer, DATA_CHUNK);
 
+      if (got < 0 && errno == EINTR)
+        continue;
+      if (got < 0)
+        {
+          int saved = errno;
+
+          /* Mid-DATA: hanging up (no ".") is what makes the server drop it. */
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                       _("The stored message could not be read: %s. Nothing was delivered."),
+                       g_strerror (saved));
+          return FALSE;
+        }
+      if (got == 0)
+        break;
+      if (g_cancellable_set_error_if_cancelled (s->cancellable, error))
+        return FALSE;
       g_byte_array_set_size (out, 0);
-      postage_smtp_data_encoder_feed (&encoder, data + done, piece, out);
+      postage_smtp_data_encoder_feed (&encoder, buffer, got, out);
       if (!postage_smtp_stream_write_all (s->stream, (char *) out->data, out->len, error))
         return FALSE;
-      done += piece;
-      emit_progress (s, done, total);
+      done += got;
+      emit_progress (s, MIN (done, total), total);
     }
   g_byte_array_set_size (out, 0);
   postage_smtp_data_encoder_finish (&encoder, out);
+  /* The last chance to stop: until the "." the server keeps nothing. The
+   * caller makes "it may have gone" durable here, so that a crash while
+   * the verdict is awaited can never lead to sending it twice. */
+  if (s->job->before_final_dot != NULL &&
+      !s->job->before_final_dot (NULL, s->job->hook_data, error))
+    return FALSE;
   emit_line (s, 'C', ".");
   set_awaiting_phrase (s, _("the end of the message"));
   if (!postage_smtp_stream_write_all (s->stream, (char *) out->data, out->len, error))
@@ -709,9 +741,9 @@ envelope (Session  *s,
   g_autoptr(PostageSmtpReply) data_reply = NULL;
 
   /* RFC 1870 §6: refuse up front what the server already said it won't take. */
-  if (s->caps.size > 0 && g_bytes_get_size (job->data) > s->caps.size)
+  if (s->caps.size > 0 && job->size > s->caps.size)
     {
-      g_autofree char *size = g_format_size (g_bytes_get_size (job->data));
+      g_autofree char *size = g_format_size (job->size);
       g_autofree char *limit = g_format_size (s->caps.size);
 
       postage_smtp_set_error (error, POSTAGE_SMTP_ERROR_MESSAGE_TOO_LARGE, 0, NULL, NULL,
@@ -814,9 +846,23 @@ transfer (Session  *s,
   g_autoptr(PostageSmtpReply) reply = NULL;
   g_autoptr(GError) local_error = NULL;
   guint timeout = MIN (s->job->timeout * FINAL_REPLY_TIMEOUT_FACTOR, FINAL_REPLY_TIMEOUT_MAX);
+  gboolean sent;
+  int fd;
 
   emit_phase (s, POSTAGE_SMTP_PHASE_SENDING);
-  if (!envelope (s, error) || !send_data (s, error))
+  fd = g_open (s->job->path, O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   _("The stored message %s could not be opened: %s"), s->job->path,
+                   g_strerror (saved));
+      return NULL;
+    }
+  sent = envelope (s, error) && send_data (s, fd, error);
+  close (fd);
+  if (!sent)
     return NULL;
 
   postage_smtp_stream_set_timeout (s->stream, MAX (timeout, s->job->timeout));
@@ -848,7 +894,16 @@ transfer (Session  *s,
       return NULL;
     }
   if (reply->code / 100 == 2)
-    return postage_smtp_reply_dup_summary (reply);
+    {
+      g_autofree char *summary = postage_smtp_reply_dup_summary (reply);
+      g_autoptr(GError) hook_error = NULL;
+
+      /* Accepted: recorded now, before QUIT or anything else can fail. */
+      if (s->job->accepted != NULL &&
+          !s->job->accepted (summary, s->job->hook_data, &hook_error))
+        g_message ("The accepted message could not be recorded: %s", hook_error->message);
+      return g_steal_pointer (&summary);
+    }
   if (reply->code == 552)
     fail_with_reply (error, reply, POSTAGE_SMTP_ERROR_MESSAGE_TOO_LARGE,
                      _("The message is too large for the server."));

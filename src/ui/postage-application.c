@@ -10,6 +10,10 @@
  * `postage --compose --to … --attach …` is read in the calling process
  * (handle-local-options, where relative paths still mean something) and
  * handed to the running instance as the app.compose action.
+ *
+ * The application owns the one outbox queue: it keeps running (held) while
+ * a message is going out, even with every window closed, and says how a
+ * send ended with a desktop notification when nobody was looking.
  */
 #define G_LOG_DOMAIN "postage-application"
 
@@ -25,6 +29,7 @@
 #include "postage-account-wizard.h"
 #include "postage-application.h"
 #include "postage-composer-window.h"
+#include "postage-outbox-window.h"
 #include "postage-preferences-window.h"
 #include "postage-ui-private.h"
 
@@ -37,9 +42,15 @@ struct _PostageApplication
   /* owned */
   PostageAccountStore     *store;
   PostageSessionPasswords *passwords; /* wiped at shutdown */
+  PostageOutbox           *outbox;
+  PostageOutboxQueue      *queue;
+  PostageDraftStore       *drafts;
+  GSettings               *settings;  /* NULL when the schema is not installed */
 
   /* state */
   gboolean                 composed;  /* --compose was handled; skip the activate that follows */
+  gboolean                 held;      /* g_application_hold() while the queue is busy */
+  gboolean                 offered;   /* drafts of an earlier run were offered already */
 };
 
 /* EX_NOINPUT (sysexits.h): an --attach file that cannot be read. */
@@ -147,6 +158,8 @@ static const struct {
   { "app.quit", { "<Control>q", NULL } },
   { "app.preferences", { "<Control>comma", NULL } },
   { "win.show-help-overlay", { "<Control>question", NULL } },
+  { "app.new-message", { "<Control>n", NULL } },
+  { "app.show-outbox", { "<Control><Shift>o", NULL } },
 };
 
 static PostageComposerWindow *
@@ -249,15 +262,36 @@ quit_action (GSimpleAction *action,
   PostageApplication *self = user_data;
   GList *windows;
 
-  /* Destroying the windows cancels their sends (see the composer's dispose). */
-  while ((windows = gtk_application_get_windows (GTK_APPLICATION (self))) != NULL)
-    gtk_window_destroy (windows->data);
+  /* Closed as the person would: each composer saves its draft first, and
+   * one that cannot (a full disk) stays open, so nothing is lost. */
+  for (windows = gtk_application_get_windows (GTK_APPLICATION (self)); windows != NULL;)
+    {
+      GtkWindow *window = windows->data;
 
+      windows = windows->next;
+      gtk_window_close (window);
+    }
+  if (gtk_application_get_windows (GTK_APPLICATION (self)) != NULL)
+    return;
+  /* Nothing new starts. One in flight is stopped before its final "." (it
+   * stays queued for the next start) or sees its verdict through; the hold
+   * taken for it ends the program when it is done (queue_busy_cb). */
+  postage_outbox_queue_set_automatic (self->queue, FALSE);
+  if (postage_outbox_queue_get_current (self->queue) != NULL)
+    {
+      postage_outbox_queue_cancel (self->queue, postage_outbox_queue_get_current (self->queue));
+      return;
+    }
   g_application_quit (G_APPLICATION (self));
 }
 
 /* Defined below with the other ways of opening a composer. */
 static void compose_action (GSimpleAction *action, GVariant *param, gpointer user_data);
+static void new_message_action (GSimpleAction *action, GVariant *param, gpointer user_data);
+static void restore_drafts_action (GSimpleAction *action, GVariant *param, gpointer user_data);
+static void show_outbox_action (GSimpleAction *action, GVariant *param, gpointer user_data);
+static void retry_send_action (GSimpleAction *action, GVariant *param, gpointer user_data);
+static void edit_outbox_action (GSimpleAction *action, GVariant *param, gpointer user_data);
 
 static const GActionEntry app_actions[] = {
   { .name = "add-account", .activate = add_account_action },
@@ -265,6 +299,11 @@ static const GActionEntry app_actions[] = {
   { .name = "about", .activate = about_action },
   { .name = "quit", .activate = quit_action },
   { .name = "compose", .activate = compose_action, .parameter_type = "a{sv}" },
+  { .name = "new-message", .activate = new_message_action },
+  { .name = "restore-drafts", .activate = restore_drafts_action },
+  { .name = "show-outbox", .activate = show_outbox_action },
+  { .name = "retry-send", .activate = retry_send_action, .parameter_type = "s" },
+  { .name = "edit-outbox", .activate = edit_outbox_action, .parameter_type = "s" },
 };
 
 /* The options of xdg-email(1), so that other programs can call us the same way. */
@@ -286,6 +325,8 @@ static const GOptionEntry main_options[] = {
   { NULL }
 };
 
+static void start_outbox (PostageApplication *self);
+
 static void
 postage_application_startup (GApplication *app)
 {
@@ -304,6 +345,9 @@ postage_application_startup (GApplication *app)
 
   if (!postage_account_store_load (self->store, &error))
     g_warning ("Failed to load the accounts: %s", error->message);
+
+  self->settings = _postage_settings_new ();
+  start_outbox (self);
 }
 
 static void
@@ -321,6 +365,370 @@ static PostageComposerWindow *
 new_composer (PostageApplication *self)
 {
   return postage_composer_window_new (GTK_APPLICATION (self), self->store, self->passwords);
+}
+
+/* Drafts left by an earlier run (a crash, a power cut, windows closed with
+ * text in them), minus those already open. A draft tied to a message that
+ * reached the outbox or sent/ was handed on already: it goes, so that the
+ * message can never be sent twice; one whose outbox entry is gone (taken
+ * back, deleted) is the person's again. */
+static GPtrArray *
+leftover_drafts (PostageApplication *self)
+{
+  g_autoptr(GPtrArray) left = g_ptr_array_new_with_free_func (g_free);
+  g_auto(GStrv) ids = postage_draft_store_list (self->drafts);
+
+  for (guint i = 0; ids[i] != NULL; i++)
+    {
+      g_autofree char *link = postage_draft_store_dup_link (self->drafts, ids[i]);
+      gboolean open = FALSE;
+
+      if (link != NULL)
+        {
+          g_autoptr(PostageOutboxEntry) entry = postage_outbox_get (self->outbox, link, NULL);
+          g_autoptr(GKeyFile) sent = postage_outbox_load_sent (self->outbox, link, NULL);
+
+          if (entry != NULL || sent != NULL)
+            {
+              postage_draft_store_delete (self->drafts, ids[i], NULL);
+              continue;
+            }
+          postage_draft_store_link (self->drafts, ids[i], NULL, NULL);
+        }
+      for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next)
+        open |= POSTAGE_IS_COMPOSER_WINDOW (l->data) &&
+                g_strcmp0 (postage_composer_window_get_draft_id (l->data), ids[i]) == 0;
+      if (!open)
+        g_ptr_array_add (left, g_strdup (ids[i]));
+    }
+  return g_steal_pointer (&left);
+}
+
+/* Once per run, in the first window: what an earlier run left behind. */
+static void
+offer_leftovers (PostageApplication    *self,
+                 PostageComposerWindow *composer)
+{
+  g_autoptr(GPtrArray) drafts = NULL;
+  g_autoptr(GPtrArray) entries = NULL;
+  guint attention = 0;
+
+  if (self->offered)
+    return;
+  self->offered = TRUE;
+  postage_draft_store_purge_discarded (self->drafts);
+
+  if ((drafts = leftover_drafts (self))->len > 0)
+    {
+      g_autofree char *text = NULL;
+      AdwToast *toast;
+
+      text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                           "Postage kept a message you had not sent",
+                                           "Postage kept %u messages you had not sent",
+                                           drafts->len), drafts->len);
+      toast = adw_toast_new (text);
+      adw_toast_set_button_label (toast, _("_Open"));
+      adw_toast_set_action_name (toast, "app.restore-drafts");
+      adw_toast_set_timeout (toast, 0);
+      postage_composer_window_add_toast (composer, toast);
+    }
+
+  /* A damaged message, or one that may have gone: told once, not at every start. */
+  entries = postage_outbox_list (self->outbox, NULL);
+  for (guint i = 0; entries != NULL && i < entries->len; i++)
+    {
+      PostageOutboxEntry *entry = g_ptr_array_index (entries, i);
+
+      if ((entry->state == POSTAGE_OUTBOX_STATE_BROKEN ||
+           entry->state == POSTAGE_OUTBOX_STATE_UNCERTAIN) && !entry->reported && !entry->busy)
+        {
+          attention++;
+          postage_outbox_mark_reported (self->outbox, entry->id, NULL);
+        }
+    }
+  if (attention > 0)
+    {
+      g_autofree char *text = NULL;
+      AdwToast *toast;
+
+      text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                           "A message in the Outbox needs your attention",
+                                           "%u messages in the Outbox need your attention",
+                                           attention), attention);
+      toast = adw_toast_new (text);
+      adw_toast_set_button_label (toast, _("Open _Outbox"));
+      adw_toast_set_action_name (toast, "app.show-outbox");
+      adw_toast_set_timeout (toast, 0);
+      postage_composer_window_add_toast (composer, toast);
+    }
+}
+
+static void
+restore_drafts_action (GSimpleAction *action,
+                       GVariant      *param,
+                       gpointer       user_data)
+{
+  PostageApplication *self = user_data;
+  g_autoptr(GPtrArray) ids = leftover_drafts (self);
+  PostageComposerWindow *empty = find_composer (self);
+
+  /* The first one into the window that is open, if nothing is written there. */
+  if (empty != NULL && (postage_composer_window_get_draft_id (empty) != NULL ||
+                        postage_composer_window_get_sending (empty)))
+    empty = NULL;
+  for (guint i = 0; i < ids->len; i++)
+    {
+      const char *id = g_ptr_array_index (ids, i);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(PostageDraft) draft = postage_draft_store_load (self->drafts, id, &error);
+      PostageComposerWindow *composer;
+
+      if (draft == NULL)
+        {
+          g_message ("Failed to read draft %s: %s", id, error->message);
+          continue;
+        }
+      composer = empty != NULL ? empty : new_composer (self);
+      empty = NULL;
+      postage_composer_window_load_draft (composer, id, draft);
+      gtk_window_present (GTK_WINDOW (composer));
+    }
+}
+
+static void
+new_message_action (GSimpleAction *action,
+                    GVariant      *param,
+                    gpointer       user_data)
+{
+  PostageApplication *self = user_data;
+
+  gtk_window_present (GTK_WINDOW (new_composer (self)));
+}
+
+static void
+show_outbox_action (GSimpleAction *action,
+                    GVariant      *param,
+                    gpointer       user_data)
+{
+  PostageApplication *self = user_data;
+  PostageOutboxWindow *outbox = NULL;
+
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next)
+    if (POSTAGE_IS_OUTBOX_WINDOW (l->data))
+      outbox = l->data;
+  if (outbox == NULL)
+    outbox = postage_outbox_window_new (GTK_APPLICATION (self), self->queue);
+  gtk_window_present (GTK_WINDOW (outbox));
+}
+
+static void
+retry_send_action (GSimpleAction *action,
+                   GVariant      *param,
+                   gpointer       user_data)
+{
+  PostageApplication *self = user_data;
+  const char *id = g_variant_get_string (param, NULL);
+  g_autoptr(GError) error = NULL;
+
+  if (!postage_outbox_requeue (self->outbox, id, &error))
+    {
+      g_message ("Cannot send %s again: %s", id, error->message);
+      return;
+    }
+  postage_outbox_queue_send (self->queue, id);
+}
+
+/* An outbox entry back into a composer. The draft is saved, tied to the
+ * entry, before the entry goes: a crash in between leaves the entry, never
+ * both (see leftover_drafts()). */
+static void
+edit_outbox_action (GSimpleAction *action,
+                    GVariant      *param,
+                    gpointer       user_data)
+{
+  PostageApplication *self = user_data;
+  const char *id = g_variant_get_string (param, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PostageDraft) draft = postage_outbox_load_draft (self->outbox, id, &error);
+  g_autofree char *draft_id = postage_draft_store_new_id (self->drafts);
+  PostageComposerWindow *composer;
+
+  if (draft == NULL ||
+      !postage_draft_store_save (self->drafts, draft_id, draft, &error) ||
+      !postage_draft_store_link (self->drafts, draft_id, id, &error) ||
+      !postage_outbox_remove (self->outbox, id, &error))
+    {
+      PostageComposerWindow *shown = find_composer (self);
+
+      if (draft != NULL)
+        postage_draft_store_delete (self->drafts, draft_id, NULL);
+      if (shown != NULL)
+        postage_composer_window_show_notice (shown, error->message);
+      else
+        g_message ("Cannot edit %s: %s", id, error->message);
+      return;
+    }
+  postage_draft_store_link (self->drafts, draft_id, NULL, NULL);
+  composer = new_composer (self);
+  postage_composer_window_load_draft (composer, draft_id, draft);
+  gtk_window_present (GTK_WINDOW (composer));
+}
+
+static PostageComposerWindow *
+composer_sending (PostageApplication *self,
+                  const char         *id)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next)
+    if (POSTAGE_IS_COMPOSER_WINDOW (l->data) &&
+        g_strcmp0 (postage_composer_window_get_outbox_id (l->data), id) == 0)
+      return l->data;
+  return NULL;
+}
+
+/* "Ada Lovelace" or "ada@example.com and 2 others", for a notification. */
+static char *
+describe_recipients (GStrv recipients)
+{
+  guint n = recipients != NULL ? g_strv_length (recipients) : 0;
+
+  if (n == 0)
+    return g_strdup ("?");
+  if (n == 1)
+    return g_strdup (recipients[0]);
+  /* Translators: an address, then how many more there are */
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s and %u other", "%s and %u others",
+                                       n - 1), recipients[0], n - 1);
+}
+
+static void
+notify_outcome (PostageApplication   *self,
+                const char           *id,
+                PostageOutboxOutcome  outcome,
+                const GError         *error)
+{
+  g_autoptr(GNotification) notification = NULL;
+  g_autoptr(GKeyFile) sent = NULL;
+  g_autoptr(PostageOutboxEntry) entry = NULL;
+  g_auto(GStrv) recipients = NULL;
+  g_autofree char *subject = NULL;
+  g_autofree char *who = NULL;
+  g_autofree char *title = NULL;
+  g_autofree char *notification_id = g_strconcat ("send-", id, NULL);
+
+  if (outcome == POSTAGE_OUTBOX_OUTCOME_SENT)
+    {
+      if ((sent = postage_outbox_load_sent (self->outbox, id, NULL)) != NULL)
+        {
+          recipients = g_key_file_get_string_list (sent, "Envelope", "recipients", NULL, NULL);
+          subject = g_key_file_get_string (sent, "Envelope", "subject", NULL);
+        }
+    }
+  else if ((entry = postage_outbox_get (self->outbox, id, NULL)) != NULL)
+    {
+      subject = g_strdup (entry->subject);
+      if (entry->outgoing != NULL)
+        {
+          g_ptr_array_add (entry->outgoing->recipients, NULL);
+          recipients = g_strdupv ((char **) entry->outgoing->recipients->pdata);
+          g_ptr_array_set_size (entry->outgoing->recipients, entry->outgoing->recipients->len - 1);
+        }
+    }
+  who = describe_recipients (recipients);
+
+  switch (outcome)
+    {
+    case POSTAGE_OUTBOX_OUTCOME_SENT:
+      /* Translators: %s says who, e.g. "ada@example.com and 2 others" */
+      title = g_strdup_printf (_("Sent to %s"), who);
+      notification = g_notification_new (title);
+      if (subject != NULL && *subject != '\0')
+        g_notification_set_body (notification, subject);
+      break;
+    case POSTAGE_OUTBOX_OUTCOME_QUEUED:
+      /* Translators: %s says who, e.g. "ada@example.com" */
+      title = g_strdup_printf (_("Not sent yet to %s"), who);
+      notification = g_notification_new (title);
+      g_notification_set_body (notification, error->message);
+      g_notification_add_button_with_target (notification, _("Retry Now"), "app.retry-send",
+                                             "s", id);
+      break;
+    case POSTAGE_OUTBOX_OUTCOME_UNCERTAIN:
+      title = g_strdup_printf (_("Maybe not sent to %s"), who);
+      notification = g_notification_new (title);
+      g_notification_set_body (notification, error->message);
+      break;
+    case POSTAGE_OUTBOX_OUTCOME_FAILED:
+    case POSTAGE_OUTBOX_OUTCOME_BROKEN:
+      /* Translators: %s is the reason, in the server's words when it gave any */
+      title = g_strdup_printf (_("Not sent: %s"), error->message);
+      notification = g_notification_new (title);
+      g_notification_set_body (notification, subject != NULL ? subject : who);
+      g_notification_add_button_with_target (notification, _("Retry"), "app.retry-send",
+                                             "s", id);
+      break;
+    case POSTAGE_OUTBOX_OUTCOME_CANCELLED:
+    default:
+      return; /* the person did that themself */
+    }
+  g_notification_add_button (notification, _("Open Outbox"), "app.show-outbox");
+  g_notification_set_default_action (notification, "app.show-outbox");
+  g_application_send_notification (G_APPLICATION (self), notification_id, notification);
+}
+
+/* Runs before any window's own handler (it was connected first). */
+static void
+queue_finished_cb (PostageApplication *self,
+                   const char         *id,
+                   int                 outcome,
+                   const char         *reply,
+                   const GError       *error,
+                   PostageOutboxQueue *queue)
+{
+  PostageComposerWindow *composer = composer_sending (self, id);
+
+  /* The window that sent it was closed meanwhile: its draft was left tied
+   * to the entry, and the outbox (or sent/) has the message now. */
+  if (composer == NULL)
+    postage_draft_store_forget_outbox (self->drafts, id);
+  if (composer == NULL || !gtk_window_is_active (GTK_WINDOW (composer)) ||
+      postage_composer_window_get_notify_always (composer))
+    notify_outcome (self, id, outcome, error);
+}
+
+/* A message going out keeps the program alive with no window open. */
+static void
+queue_busy_cb (PostageApplication *self)
+{
+  gboolean busy = self->queue != NULL && postage_outbox_queue_is_busy (self->queue);
+
+  if (busy && !self->held)
+    g_application_hold (G_APPLICATION (self));
+  else if (!busy && self->held)
+    g_application_release (G_APPLICATION (self));
+  self->held = busy;
+}
+
+static void
+start_outbox (PostageApplication *self)
+{
+  guint keep_days = self->settings != NULL ? g_settings_get_uint (self->settings,
+                                                                  "keep-sent-days") : 0;
+  g_autoptr(GError) error = NULL;
+
+  self->queue = postage_outbox_queue_new (self->outbox, self->store);
+  postage_outbox_queue_set_password_func (self->queue, postage_session_passwords_dup_for_queue,
+                                          g_object_ref (self->passwords), g_object_unref);
+  g_signal_connect_object (self->queue, "finished", G_CALLBACK (queue_finished_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->queue, "notify::busy", G_CALLBACK (queue_busy_cb), self,
+                           G_CONNECT_SWAPPED);
+  /* Retries while Postage runs, and at once when the network comes back. */
+  postage_outbox_queue_set_automatic (self->queue, TRUE);
+  if (keep_days > 0 &&
+      postage_outbox_prune_sent (self->outbox, g_get_real_time () / G_USEC_PER_SEC,
+                                 (gint64) keep_days * 24 * 3600, &error) == 0 && error != NULL)
+    g_message ("Failed to prune sent messages: %s", error->message);
 }
 
 static void
@@ -342,6 +750,7 @@ postage_application_activate (GApplication *app)
     composer = new_composer (self);
 
   present_composer (self, composer);
+  offer_leftovers (self, composer);
 }
 
 /* mailto: links, from `postage mailto:…` here or in a second process, or from
@@ -371,6 +780,7 @@ postage_application_open (GApplication  *app,
         postage_composer_window_show_notice (composer, error->message);
 
       present_composer (self, composer);
+      offer_leftovers (self, composer);
     }
 }
 
@@ -400,7 +810,10 @@ compose_action (GSimpleAction *action,
 
   composer = new_composer (self);
   postage_composer_window_set_draft (composer, draft);
+  /* Another program asked for it: say how it went even if it has focus. */
+  postage_composer_window_set_notify_always (composer, TRUE);
   present_composer (self, composer);
+  offer_leftovers (self, composer);
 }
 
 static char *
@@ -501,6 +914,9 @@ postage_application_shutdown (GApplication *app)
 
   /* Session-only passwords end with the session. */
   postage_session_passwords_clear (self->passwords);
+  if (self->queue != NULL)
+    g_signal_handlers_disconnect_by_data (self->queue, self);
+  g_clear_object (&self->queue);
 
   G_APPLICATION_CLASS (postage_application_parent_class)->shutdown (app);
 }
@@ -512,6 +928,10 @@ postage_application_dispose (GObject *object)
 
   g_clear_object (&self->store);
   g_clear_object (&self->passwords);
+  g_clear_object (&self->queue);
+  g_clear_object (&self->drafts);
+  g_clear_object (&self->settings);
+  g_clear_pointer (&self->outbox, postage_outbox_unref);
 
   G_OBJECT_CLASS (postage_application_parent_class)->dispose (object);
 }
@@ -536,6 +956,8 @@ postage_application_init (PostageApplication *self)
 {
   self->store = postage_account_store_new ();
   self->passwords = postage_session_passwords_new ();
+  self->outbox = postage_outbox_new (NULL);
+  self->drafts = postage_draft_store_new (NULL);
 
   g_application_add_main_option_entries (G_APPLICATION (self), main_options);
   g_application_set_option_context_parameter_string (G_APPLICATION (self),
@@ -567,4 +989,20 @@ postage_application_get_session_passwords (PostageApplication *self)
   g_return_val_if_fail (POSTAGE_IS_APPLICATION (self), NULL);
 
   return self->passwords;
+}
+
+PostageOutboxQueue *
+postage_application_get_outbox_queue (PostageApplication *self)
+{
+  g_return_val_if_fail (POSTAGE_IS_APPLICATION (self), NULL);
+
+  return self->queue;
+}
+
+PostageDraftStore *
+postage_application_get_draft_store (PostageApplication *self)
+{
+  g_return_val_if_fail (POSTAGE_IS_APPLICATION (self), NULL);
+
+  return self->drafts;
 }

@@ -2,10 +2,14 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Main thread only. The SMTP job runs on a worker thread and delivers its
- * events and result on this thread's main context; each callback holds a
- * GWeakRef to the window plus the job's GCancellable, and drops anything that
- * belongs to a window that is gone or to a job that is no longer the current one.
+ * Main thread only. What the person writes is saved as a draft a moment
+ * after they stop typing (and on close). Send hands the draft to the outbox
+ * queue, which stores the message on a worker, then sends it on another;
+ * the window follows that one outbox entry through the queue's signals. The
+ * send does not belong to the window: closing it leaves the message going
+ * out (the application says how it went). A refused or cancelled message
+ * comes back into the window to be fixed; one waiting for a retry stays in
+ * the outbox.
  */
 #define G_LOG_DOMAIN "postage-composer"
 
@@ -20,8 +24,11 @@
 #include "mail/postage-message-writer.h"
 #include "smtp/postage-smtp-error.h"
 #include "smtp/postage-smtp-job.h"
+#include "store/postage-draft-store.h"
+#include "store/postage-outbox-queue.h"
 
 #include "postage-account-wizard.h"
+#include "postage-application.h"
 #include "postage-composer-window.h"
 #include "postage-ui-private.h"
 
@@ -37,6 +44,7 @@ struct _PostageComposerWindow
   GtkLabel             *error_server_label;
   GtkLabel             *error_hint_label;
   GtkButton            *error_action_button;
+  GtkButton            *error_outbox_button;
   GtkDropDown          *from_dropdown;
   GtkEntry             *to_entry;
   GtkToggleButton      *cc_bcc_toggle;
@@ -44,6 +52,8 @@ struct _PostageComposerWindow
   GtkEntry             *cc_entry;
   GtkLabel             *bcc_label;
   GtkEntry             *bcc_entry;
+  GtkLabel             *reply_to_label;
+  GtkEntry             *reply_to_entry;
   GtkEntry             *subject_entry;
   GtkLabel             *field_error_label;
   GtkTextView          *body_view;
@@ -63,21 +73,38 @@ struct _PostageComposerWindow
   PostageAccountStore  *store;
   PostageSessionPasswords *passwords;
   GSettings            *settings;    /* NULL when the schema is not installed */
-  GCancellable         *cancellable; /* non-NULL while a job runs */
+  PostageOutboxQueue   *queue;
+  PostageDraftStore    *drafts;
+  GSignalGroup         *account_signals; /* of the selected account */
+  GCancellable         *cancellable; /* non-NULL from Send until the outcome */
   GtkTextMark          *transcript_end;
   GListStore           *attachments;   /* of GFileInfo, see "Attachments" below */
   GtkFileChooserNative *file_chooser;  /* while the Attach dialog is open */
 
   /* state */
   char                 *host;        /* of the running job, for the progress text */
+  char                 *draft_id;    /* the saved draft, NULL until there is one */
+  char                 *outbox_id;   /* the entry being sent, NULL otherwise */
+  char                 *in_reply_to; /* from a link; not shown, but sent */
   PostageSmtpPhase      phase;
+  guint                 autosave_id;
+  gboolean              dirty;       /* changed since the draft was saved */
+  gboolean              loading;     /* filling the fields: not a change */
+  gboolean              save_failed; /* the person was told; tell again only after a success */
+  gboolean              notify_always;
+  gboolean              cancel_pending; /* Cancel before the outbox had it */
   gboolean              attachments_size_confirmed;
 };
+
+/* How long after the last keystroke the draft is saved. */
+#define AUTOSAVE_MSEC 1000
 
 enum {
   PROP_0,
   PROP_STORE,
   PROP_SESSION_PASSWORDS,
+  PROP_QUEUE,
+  PROP_DRAFTS,
   PROP_SENDING,
   N_PROPS
 };
@@ -119,6 +146,7 @@ update_actions (PostageComposerWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel-send", sending);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.attach-file", !sending);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.remove-attachment", !sending);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.discard-draft", !sending);
 }
 
 static void
@@ -128,6 +156,7 @@ set_form_editable (PostageComposerWindow *self,
   gtk_editable_set_editable (GTK_EDITABLE (self->to_entry), editable);
   gtk_editable_set_editable (GTK_EDITABLE (self->cc_entry), editable);
   gtk_editable_set_editable (GTK_EDITABLE (self->bcc_entry), editable);
+  gtk_editable_set_editable (GTK_EDITABLE (self->reply_to_entry), editable);
   gtk_editable_set_editable (GTK_EDITABLE (self->subject_entry), editable);
   gtk_text_view_set_editable (self->body_view, editable);
   /* The dropdown has no read-only mode; the sending account must not change mid-send. */
@@ -142,6 +171,8 @@ set_cc_bcc_visible (PostageComposerWindow *self,
   gtk_widget_set_visible (GTK_WIDGET (self->cc_entry), visible);
   gtk_widget_set_visible (GTK_WIDGET (self->bcc_label), visible);
   gtk_widget_set_visible (GTK_WIDGET (self->bcc_entry), visible);
+  gtk_widget_set_visible (GTK_WIDGET (self->reply_to_label), visible);
+  gtk_widget_set_visible (GTK_WIDGET (self->reply_to_entry), visible);
 }
 
 static void
@@ -158,6 +189,7 @@ clear_field_errors (PostageComposerWindow *self)
   clear_field_error (self, self->to_entry);
   clear_field_error (self, self->cc_entry);
   clear_field_error (self, self->bcc_entry);
+  clear_field_error (self, self->reply_to_entry);
   clear_field_error (self, self->subject_entry);
   gtk_widget_set_visible (GTK_WIDGET (self->field_error_label), FALSE);
 }
@@ -186,6 +218,13 @@ hide_error (PostageComposerWindow *self)
 {
   gtk_revealer_set_reveal_child (self->error_revealer, FALSE);
 }
+
+/* What became of the message, for the title over the error. */
+typedef enum {
+  OUTCOME_HERE,    /* it is back in the window, to be fixed */
+  OUTCOME_QUEUED,  /* it waits in the outbox for another try */
+  OUTCOME_UNSURE,  /* it may have gone; the outbox keeps it */
+} Whereabouts;
 
 static const char *
 error_title (const GError *error)
@@ -232,35 +271,49 @@ error_title (const GError *error)
     }
 }
 
-static const char *
-error_hint (const GError *error)
+static char *
+error_hint (const GError *error,
+            Whereabouts   where,
+            gint64        next_try)
 {
   /* The engine's own sentences already say what to do about the credentials. */
-  if (g_error_matches (error, POSTAGE_SMTP_ERROR, POSTAGE_SMTP_ERROR_DELIVERY_UNKNOWN))
-    return _("The connection was lost after the message went out. Check with a recipient "
-             "before sending it again.");
-  if (error->domain == POSTAGE_SMTP_ERROR && postage_smtp_error_is_transient (error))
-    return _("Your message is still here. Try sending it again later.");
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
-    return _("Your message is still here. Try sending it again later.");
+  if (where == OUTCOME_UNSURE)
+    return g_strdup (_("It is kept in the Outbox. Check with a recipient before you send it "
+                       "again from there."));
+  if (where == OUTCOME_QUEUED)
+    {
+      g_autoptr(GDateTime) when = next_try > 0 ? g_date_time_new_from_unix_local (next_try)
+                                               : NULL;
+      g_autofree char *time = when != NULL ? g_date_time_format (when, "%X") : NULL;
+
+      if (time != NULL)
+        /* Translators: %s is a time of day */
+        return g_strdup_printf (_("Your message is safe in the Outbox. Postage tries again at "
+                                  "%s, and at once when the network comes back."), time);
+      return g_strdup (_("Your message is safe in the Outbox. Postage tries again later."));
+    }
   if (g_error_matches (error, POSTAGE_ACCOUNT_ERROR, POSTAGE_ACCOUNT_ERROR_NO_KEYRING))
-    return _("You can type the password for this session only: Postage keeps it in memory "
-             "until it quits and never writes it anywhere.");
+    return g_strdup (_("You can type the password for this session only: Postage keeps it "
+                       "in memory until it quits and never writes it anywhere."));
 
   return NULL;
 }
 
 static void
-show_error (PostageComposerWindow *self,
-            const GError          *error)
+show_outcome_error (PostageComposerWindow *self,
+                    const GError          *error,
+                    Whereabouts            where,
+                    gint64                 next_try)
 {
   const char *server_text = NULL;
-  const char *hint = error_hint (error);
+  g_autofree char *hint = error_hint (error, where, next_try);
 
   if (error->domain == POSTAGE_SMTP_ERROR)
     server_text = postage_smtp_error_get_server_text (error);
 
-  gtk_label_set_text (self->error_title_label, error_title (error));
+  gtk_label_set_text (self->error_title_label,
+                      where == OUTCOME_QUEUED ? _("Not sent yet") : error_title (error));
+  gtk_widget_set_visible (GTK_WIDGET (self->error_outbox_button), where != OUTCOME_HERE);
   gtk_label_set_text (self->error_label, error->message);
 
   /* The engine usually quotes the server in its sentence already. */
@@ -282,7 +335,9 @@ show_error (PostageComposerWindow *self,
   gtk_widget_set_visible (GTK_WIDGET (self->error_hint_label), hint != NULL);
 
   /* A password that stopped working, or none to be had: ask for one. */
-  if (g_error_matches (error, POSTAGE_SMTP_ERROR, POSTAGE_SMTP_ERROR_AUTH_FAILED))
+  if (where != OUTCOME_HERE)
+    gtk_widget_set_visible (GTK_WIDGET (self->error_action_button), FALSE);
+  else if (g_error_matches (error, POSTAGE_SMTP_ERROR, POSTAGE_SMTP_ERROR_AUTH_FAILED))
     {
       gtk_button_set_label (self->error_action_button, _("Enter New _Password…"));
       gtk_widget_set_visible (GTK_WIDGET (self->error_action_button), TRUE);
@@ -299,6 +354,13 @@ show_error (PostageComposerWindow *self,
     }
 
   gtk_revealer_set_reveal_child (self->error_revealer, TRUE);
+}
+
+static void
+show_error (PostageComposerWindow *self,
+            const GError          *error)
+{
+  show_outcome_error (self, error, OUTCOME_HERE, 0);
 }
 
 static void
@@ -416,8 +478,8 @@ append_transcript_line (PostageComposerWindow *self,
                          G_FILE_ATTRIBUTE_STANDARD_DISPLAY_NAME "," \
                          G_FILE_ATTRIBUTE_STANDARD_SYMBOLIC_ICON
 /* Gmail, Outlook.com and most other providers refuse messages over 25 MB,
- * counted as sent, i.e. after base64. The account's own SIZE (RFC 1870) is
- * not known before connecting, so this is the common limit. */
+ * counted as sent, i.e. after base64. Once a session has reached the
+ * account's server, its own SIZE (RFC 1870) is known and used instead. */
 #define ATTACHMENTS_WARN_SIZE ((guint64) 25 * 1000 * 1000)
 
 static GFile *
@@ -578,22 +640,55 @@ create_attachment_row_cb (gpointer item,
   return row;
 }
 
+/* The limit to warn at: the server's own, when a session has learnt it. */
+static guint64
+size_limit (PostageComposerWindow *self,
+            gboolean              *known)
+{
+  PostageAccount *account = get_selected_account (self);
+  guint64 limit = account != NULL ? postage_account_get_size_limit (account) : 0;
+
+  *known = limit > 0;
+  return limit > 0 ? limit : ATTACHMENTS_WARN_SIZE;
+}
+
 static void
-attachments_changed_cb (PostageComposerWindow *self)
+update_attachments_total (PostageComposerWindow *self)
 {
   guint n = g_list_model_get_n_items (G_LIST_MODEL (self->attachments));
   g_autofree char *size = g_format_size (attachments_total_size (self));
   g_autofree char *text = NULL;
-
-  /* A different set of files needs its own answer to the size warning. */
-  self->attachments_size_confirmed = FALSE;
+  gboolean known;
+  guint64 limit = size_limit (self, &known);
 
   /* Translators: "2 attachments, 1.4 MB in total" */
   text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u attachment, %s in total",
                                        "%u attachments, %s in total", n),
                           n, size);
+  if (known)
+    {
+      g_autofree char *limit_text = g_format_size (limit);
+      g_autofree char *with_limit = NULL;
+
+      /* Translators: the first %s is "2 attachments, 1.4 MB in total", the
+       * second the server's limit, such as "20.0 MB" */
+      with_limit = g_strdup_printf (_("%s (the server takes up to %s)"), text, limit_text);
+      g_free (text);
+      text = g_steal_pointer (&with_limit);
+    }
   gtk_label_set_text (self->attachments_total_label, text);
   gtk_widget_set_visible (GTK_WIDGET (self->attachments_box), n > 0);
+}
+
+static void schedule_autosave (PostageComposerWindow *self);
+
+static void
+attachments_changed_cb (PostageComposerWindow *self)
+{
+  /* A different set of files needs its own answer to the size warning. */
+  self->attachments_size_confirmed = FALSE;
+  update_attachments_total (self);
+  schedule_autosave (self);
 }
 
 static void
@@ -612,18 +707,29 @@ confirm_attachments_size (PostageComposerWindow *self)
 {
   guint64 encoded = attachments_encoded_size (attachments_total_size (self));
   g_autofree char *size = NULL;
+  g_autofree char *limit_text = NULL;
   AdwMessageDialog *dialog;
+  gboolean known;
+  guint64 limit = size_limit (self, &known);
 
-  if (self->attachments_size_confirmed || encoded <= ATTACHMENTS_WARN_SIZE)
+  if (self->attachments_size_confirmed || encoded <= limit)
     return TRUE;
 
   size = g_format_size (encoded);
+  limit_text = g_format_size (limit);
   dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self),
                                                        _("Send a Large Message?"), NULL));
-  /* Translators: %s is a size such as "31.4 MB" */
-  adw_message_dialog_format_body (dialog, _("With its attachments this message is about %s. "
-                                            "Most providers refuse messages over 25 MB."),
-                                  size);
+  if (known)
+    /* Translators: two sizes, such as "31.4 MB" and "20.0 MB" */
+    adw_message_dialog_format_body (dialog, _("With its attachments this message is about %s, "
+                                              "but the server of this account accepts at "
+                                              "most %s. It will most likely be refused."),
+                                    size, limit_text);
+  else
+    /* Translators: %s is a size such as "31.4 MB" */
+    adw_message_dialog_format_body (dialog, _("With its attachments this message is about %s. "
+                                              "Most providers refuse messages over 25 MB."),
+                                    size);
   adw_message_dialog_add_responses (dialog,
                                     "cancel", _("_Cancel"),
                                     "send", _("Send _Anyway"),
@@ -638,15 +744,25 @@ confirm_attachments_size (PostageComposerWindow *self)
   return FALSE;
 }
 
+/* Empties the window for a new message; the old draft is someone else's
+ * business now (sent, queued, or discarded). */
 static void
 clear_message (PostageComposerWindow *self)
 {
+  self->loading = TRUE;
   clear_attachments (self);
   gtk_editable_set_text (GTK_EDITABLE (self->to_entry), "");
   gtk_editable_set_text (GTK_EDITABLE (self->cc_entry), "");
   gtk_editable_set_text (GTK_EDITABLE (self->bcc_entry), "");
+  gtk_editable_set_text (GTK_EDITABLE (self->reply_to_entry), "");
   gtk_editable_set_text (GTK_EDITABLE (self->subject_entry), "");
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->body_view), "", -1);
+  self->loading = FALSE;
+  g_clear_pointer (&self->in_reply_to, g_free);
+  g_clear_pointer (&self->draft_id, g_free);
+  g_clear_handle_id (&self->autosave_id, g_source_remove);
+  self->dirty = FALSE;
+  self->notify_always = FALSE;
   clear_field_errors (self);
   gtk_widget_grab_focus (GTK_WIDGET (self->to_entry));
 }
@@ -703,11 +819,12 @@ check_fields (PostageComposerWindow *self)
   ok &= check_address_field (self, self->cc_entry, _("Cc"), &n_addresses);
   ok &= check_address_field (self, self->bcc_entry, _("Bcc"), &n_addresses);
 
-  if (!ok)
+  if (!ok || !check_address_field (self, self->reply_to_entry, _("Reply-To"), &(guint) { 0 }))
     {
       /* A problem in a hidden field must not stay hidden. */
       if (gtk_widget_has_css_class (GTK_WIDGET (self->cc_entry), "error") ||
-          gtk_widget_has_css_class (GTK_WIDGET (self->bcc_entry), "error"))
+          gtk_widget_has_css_class (GTK_WIDGET (self->bcc_entry), "error") ||
+          gtk_widget_has_css_class (GTK_WIDGET (self->reply_to_entry), "error"))
         gtk_toggle_button_set_active (self->cc_bcc_toggle, TRUE);
       return FALSE;
     }
@@ -721,6 +838,8 @@ check_fields (PostageComposerWindow *self)
   return TRUE;
 }
 
+/* Everything in the window; @account (or NULL, for a draft not yet
+ * addressed from any account) gives From. */
 static PostageDraft *
 build_draft (PostageComposerWindow *self,
              PostageAccount        *account)
@@ -728,15 +847,21 @@ build_draft (PostageComposerWindow *self,
   PostageDraft *draft = postage_draft_new ();
   GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->body_view);
   GtkTextIter start, end;
-  const char *name = postage_account_get_display_name (account);
+  const char *name = account != NULL ? postage_account_get_display_name (account) : NULL;
 
   gtk_text_buffer_get_bounds (buffer, &start, &end);
 
+  if (account != NULL)
+    {
+      draft->account_id = g_strdup (postage_account_get_id (account));
+      draft->from_address = g_strdup (postage_account_get_email (account));
+    }
   draft->from_name = (name != NULL && *name != '\0') ? g_strdup (name) : NULL;
-  draft->from_address = g_strdup (postage_account_get_email (account));
   draft->to = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->to_entry)));
   draft->cc = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->cc_entry)));
   draft->bcc = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->bcc_entry)));
+  draft->reply_to = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->reply_to_entry)));
+  draft->in_reply_to = g_strdup (self->in_reply_to);
   draft->subject = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->subject_entry)));
   draft->body = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
   add_draft_attachments (self, draft);
@@ -744,15 +869,86 @@ build_draft (PostageComposerWindow *self,
   return draft;
 }
 
-static void
-job_event_cb (const PostageSmtpEvent *event,
-              gpointer                user_data)
-{
-  g_autoptr(PostageComposerWindow) self = _postage_ui_guard_dup (user_data);
+/* Drafts */
 
+/* Saves now. TRUE when what the window holds is safe on disk (an empty
+ * window needs no draft: a saved one is then deleted). */
+static gboolean
+save_draft (PostageComposerWindow  *self,
+            GError                **error)
+{
+  g_autoptr(PostageDraft) draft = build_draft (self, get_selected_account (self));
+
+  g_clear_handle_id (&self->autosave_id, g_source_remove);
+  /* While sending, the draft on disk is the one that went to the outbox. */
+  if (self->cancellable != NULL)
+    return TRUE;
+  if (postage_draft_is_empty (draft))
+    {
+      if (self->draft_id != NULL && !postage_draft_store_delete (self->drafts, self->draft_id,
+                                                                 error))
+        return FALSE;
+      g_clear_pointer (&self->draft_id, g_free);
+      self->dirty = FALSE;
+      return TRUE;
+    }
+  if (self->draft_id == NULL)
+    self->draft_id = postage_draft_store_new_id (self->drafts);
+  if (!postage_draft_store_save (self->drafts, self->draft_id, draft, error))
+    return FALSE;
+  self->dirty = FALSE;
+  self->save_failed = FALSE;
+  return TRUE;
+}
+
+static gboolean
+autosave_cb (gpointer user_data)
+{
+  PostageComposerWindow *self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  self->autosave_id = 0;
+  if (!save_draft (self, &error) && !self->save_failed)
+    {
+      g_autofree char *text = NULL;
+
+      /* Once per failure, not at every keystroke; the window keeps the text. */
+      self->save_failed = TRUE;
+      /* Translators: %s says why, e.g. "No space left on device" */
+      text = g_strdup_printf (_("Your draft could not be saved: %s. Keep this window open."),
+                              error->message);
+      show_toast (self, text);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_autosave (PostageComposerWindow *self)
+{
+  if (self->loading || self->cancellable != NULL || self->drafts == NULL)
+    return;
+  self->dirty = TRUE;
+  g_clear_handle_id (&self->autosave_id, g_source_remove);
+  self->autosave_id = g_timeout_add_full (G_PRIORITY_DEFAULT, AUTOSAVE_MSEC, autosave_cb, self,
+                                          NULL);
+}
+
+static void
+content_changed_cb (PostageComposerWindow *self)
+{
+  schedule_autosave (self);
+}
+
+static void
+queue_event_cb (PostageComposerWindow  *self,
+                const char             *id,
+                const PostageSmtpEvent *event,
+                PostageOutboxQueue     *queue)
+{
   POSTAGE_ASSERT_UI_THREAD ();
 
-  if (self == NULL)
+  /* The queue sends other messages too: only ours is shown here. */
+  if (self->outbox_id == NULL || g_strcmp0 (id, self->outbox_id) != 0)
     return;
 
   switch (event->kind)
@@ -772,48 +968,165 @@ job_event_cb (const PostageSmtpEvent *event,
 }
 
 static void
-job_done_cb (GObject      *source,
-             GAsyncResult *result,
-             gpointer      user_data)
+forget_draft (PostageComposerWindow *self)
 {
-  PostageUiGuard *guard = user_data;
-  g_autoptr(PostageComposerWindow) self = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *reply = NULL;
+
+  if (self->draft_id != NULL && !postage_draft_store_delete (self->drafts, self->draft_id, &error))
+    g_message ("Failed to delete draft %s: %s", self->draft_id, error->message);
+  g_clear_pointer (&self->draft_id, g_free);
+}
+
+/* A refused or cancelled message comes back here to be fixed: out of the
+ * outbox, and the draft no longer tied to it. */
+static void
+take_back (PostageComposerWindow *self,
+           const char            *id)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!postage_outbox_remove (postage_outbox_queue_get_outbox (self->queue), id, &error))
+    g_message ("Failed to take %s back from the outbox: %s", id, error->message);
+  if (self->draft_id != NULL &&
+      !postage_draft_store_link (self->drafts, self->draft_id, NULL, &error))
+    g_message ("Failed to unlink draft %s: %s", self->draft_id, error->message);
+}
+
+static void
+queue_finished_cb (PostageComposerWindow *self,
+                   const char            *id,
+                   int                    outcome,
+                   const char            *reply,
+                   const GError          *error,
+                   PostageOutboxQueue    *queue)
+{
+  g_autoptr(PostageOutboxEntry) entry = NULL;
 
   POSTAGE_ASSERT_UI_THREAD ();
 
-  reply = postage_smtp_job_run_finish (result, &error);
-  self = _postage_ui_guard_dup (guard);
-  _postage_ui_guard_free (guard);
-
-  /* The window was closed (its dispose cancelled the job) or the job replaced. */
-  if (self == NULL)
+  if (self->outbox_id == NULL || g_strcmp0 (id, self->outbox_id) != 0)
     return;
 
+  g_clear_pointer (&self->outbox_id, g_free);
   set_sending (self, NULL);
 
-  if (reply != NULL)
+  switch ((PostageOutboxOutcome) outcome)
     {
-      g_autofree char *toast = NULL;
+    case POSTAGE_OUTBOX_OUTCOME_SENT:
+      {
+        g_autofree char *toast = NULL;
 
-      set_phase (self, POSTAGE_SMTP_PHASE_DONE);
-      /* Translators: %s is the server's final reply, e.g. "250 2.0.0 Ok: queued as 343FD5003CE" */
-      toast = g_strdup_printf (_("Sent — %s"), reply);
-      show_toast (self, toast);
+        set_phase (self, POSTAGE_SMTP_PHASE_DONE);
+        /* Translators: %s is the server's final reply, e.g. "250 2.0.0 Ok: queued as 343FD5003CE" */
+        toast = g_strdup_printf (_("Sent — %s"), reply);
+        show_toast (self, toast);
+        forget_draft (self);
+        clear_message (self);
+      }
+      break;
+    case POSTAGE_OUTBOX_OUTCOME_QUEUED:
+    case POSTAGE_OUTBOX_OUTCOME_UNCERTAIN:
+      /* The outbox has it now, and will try again (or asks first). */
+      entry = postage_outbox_get (postage_outbox_queue_get_outbox (queue), id, NULL);
+      gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), FALSE);
+      set_progress_text (self, outcome == POSTAGE_OUTBOX_OUTCOME_QUEUED
+                               ? _("Not sent yet — kept in the Outbox")
+                               : _("Kept in the Outbox"));
+      show_outcome_error (self, error,
+                          outcome == POSTAGE_OUTBOX_OUTCOME_QUEUED ? OUTCOME_QUEUED
+                                                                   : OUTCOME_UNSURE,
+                          entry != NULL ? entry->next_try : 0);
+      forget_draft (self);
       clear_message (self);
-    }
-  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    {
+      break;
+    case POSTAGE_OUTBOX_OUTCOME_CANCELLED:
+      take_back (self, id);
       gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), FALSE);
       set_progress_text (self, _("Sending cancelled"));
       show_toast (self, _("Sending cancelled"));
-    }
-  else
-    {
+      break;
+    case POSTAGE_OUTBOX_OUTCOME_FAILED:
+    case POSTAGE_OUTBOX_OUTCOME_BROKEN:
+    default:
+      take_back (self, id);
       gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), FALSE);
       set_progress_text (self, _("Not sent"));
       show_error (self, error);
+      break;
+    }
+}
+
+typedef struct {
+  PostageUiGuard    *guard;
+  PostageDraftStore *drafts;
+  char              *draft_id;
+} Submit;
+
+static void
+submit_free (Submit *submit)
+{
+  _postage_ui_guard_free (submit->guard);
+  g_object_unref (submit->drafts);
+  g_free (submit->draft_id);
+  g_free (submit);
+}
+
+/* The message is in the outbox now (or could not be stored at all). */
+static void
+submit_done_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  Submit *submit = user_data;
+  g_autoptr(PostageComposerWindow) self = NULL;
+  g_autoptr(PostageOutboxEntry) entry = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) link_error = NULL;
+
+  POSTAGE_ASSERT_UI_THREAD ();
+
+  entry = postage_outbox_queue_submit_finish (POSTAGE_OUTBOX_QUEUE (source), result, &error);
+  /* Tie the draft to its outbox entry whether or not the window is still
+   * there: after a crash, a draft whose message is in the outbox is not
+   * offered again (and so never sent twice). */
+  if (entry != NULL && submit->draft_id != NULL &&
+      !postage_draft_store_link (submit->drafts, submit->draft_id, entry->id, &link_error))
+    g_message ("Failed to link draft %s to %s: %s", submit->draft_id, entry->id,
+               link_error->message);
+  self = _postage_ui_guard_dup (submit->guard);
+  submit_free (submit);
+  if (self == NULL)
+    return;
+
+  if (entry == NULL)
+    {
+      set_sending (self, NULL);
+      gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), FALSE);
+      set_progress_text (self, _("Not sent"));
+      if (g_error_matches (error, POSTAGE_MAIL_ERROR, POSTAGE_MAIL_ERROR_INVALID_HEADER) &&
+          !postage_header_value_check ("Subject",
+                                       gtk_editable_get_text (GTK_EDITABLE (self->subject_entry)),
+                                       NULL))
+        show_field_error (self, self->subject_entry, error->message);
+      else
+        show_error (self, error);
+      return;
+    }
+  self->outbox_id = g_strdup (entry->id);
+  if (self->cancel_pending)
+    {
+      /* Not started yet, so there will be no outcome: end it here. */
+      self->cancel_pending = FALSE;
+      postage_outbox_queue_cancel (self->queue, entry->id);
+      if (postage_outbox_queue_get_current (self->queue) == NULL ||
+          g_strcmp0 (postage_outbox_queue_get_current (self->queue), entry->id) != 0)
+        {
+          g_autoptr(GError) cancelled = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                                             _("Sending was cancelled."));
+
+          queue_finished_cb (self, entry->id, POSTAGE_OUTBOX_OUTCOME_CANCELLED, NULL, cancelled,
+                             self->queue);
+        }
     }
 }
 
@@ -825,11 +1138,9 @@ send_action (GtkWidget  *widget,
   PostageComposerWindow *self = POSTAGE_COMPOSER_WINDOW (widget);
   PostageAccount *account;
   g_autoptr(PostageDraft) draft = NULL;
-  g_autoptr(PostageOutgoing) outgoing = NULL;
-  g_autoptr(PostageSmtpJob) job = NULL;
   g_autoptr(GCancellable) cancellable = NULL;
   g_autoptr(GError) error = NULL;
-  const char *session_password;
+  Submit *submit;
 
   POSTAGE_ASSERT_UI_THREAD ();
 
@@ -847,41 +1158,32 @@ send_action (GtkWidget  *widget,
   if (!confirm_attachments_size (self))
     return;
 
-  draft = build_draft (self, account);
-  if ((outgoing = postage_message_build (draft, &error)) == NULL)
+  /* On disk before anything else: from here on the draft, and then the
+   * outbox, hold the message whatever happens to this process. */
+  if (!save_draft (self, &error))
     {
-      if (g_error_matches (error, POSTAGE_MAIL_ERROR, POSTAGE_MAIL_ERROR_INVALID_HEADER) &&
-          postage_header_value_check ("Subject",
-                                      gtk_editable_get_text (GTK_EDITABLE (self->subject_entry)),
-                                      NULL) == FALSE)
-        show_field_error (self, self->subject_entry, error->message);
-      else
-        show_error (self, error);
+      show_error (self, error);
       return;
     }
 
   g_free (self->host);
   self->host = g_strdup (postage_account_get_host (account));
 
-  job = postage_smtp_job_new (account);
-  postage_smtp_job_set_message (job, outgoing);
-  /* Typed for this session because the keyring could not keep it. */
-  if ((session_password = postage_session_passwords_lookup (self->passwords,
-                                                            postage_account_get_id (account))) != NULL)
-    postage_smtp_job_set_password (job, session_password);
-
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->transcript_view), "", -1);
   gtk_revealer_set_reveal_child (self->status_revealer, TRUE);
   gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), TRUE);
 
+  draft = build_draft (self, account);
   cancellable = g_cancellable_new ();
   set_sending (self, cancellable);
-  set_phase (self, POSTAGE_SMTP_PHASE_CONNECTING);
+  set_progress_text (self, _("Preparing the message…"));
+  gtk_progress_bar_set_fraction (self->progress_bar, 0.0);
 
-  /* Otherwise no password: the worker reads it from the keyring just before AUTH. */
-  postage_smtp_job_run_async (job, cancellable,
-                              job_event_cb, send_guard_new (self), _postage_ui_guard_free,
-                              job_done_cb, send_guard_new (self));
+  submit = g_new0 (Submit, 1);
+  submit->guard = send_guard_new (self);
+  submit->drafts = g_object_ref (self->drafts);
+  submit->draft_id = g_strdup (self->draft_id);
+  postage_outbox_queue_submit_async (self->queue, draft, NULL, submit_done_cb, submit);
 }
 
 static void
@@ -893,11 +1195,80 @@ cancel_send_action (GtkWidget  *widget,
 
   POSTAGE_ASSERT_UI_THREAD ();
 
-  if (self->cancellable != NULL)
+  if (self->cancellable == NULL)
+    return;
+  set_progress_text (self, _("Cancelling…"));
+  /* Still being stored: it is cancelled as soon as the outbox has it. */
+  if (self->outbox_id == NULL)
+    self->cancel_pending = TRUE;
+  else
+    postage_outbox_queue_cancel (self->queue, self->outbox_id);
+}
+
+static void
+discard_undo_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *param)
+{
+  PostageComposerWindow *self = POSTAGE_COMPOSER_WINDOW (widget);
+  const char *id = g_variant_get_string (param, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PostageDraft) draft = NULL;
+  g_autoptr(PostageDraft) current = NULL;
+
+  if (!postage_draft_store_restore (self->drafts, id, &error))
     {
-      set_progress_text (self, _("Cancelling…"));
-      g_cancellable_cancel (self->cancellable);
+      show_toast (self, error->message);
+      return;
     }
+  current = build_draft (self, NULL);
+  /* Something new was written since: keep both, the old one for next time. */
+  if (self->cancellable != NULL || !postage_draft_is_empty (current))
+    {
+      show_toast (self, _("The discarded draft is back among the drafts; Postage offers it the "
+                          "next time it starts."));
+      return;
+    }
+  if ((draft = postage_draft_store_load (self->drafts, id, &error)) == NULL)
+    {
+      show_toast (self, error->message);
+      return;
+    }
+  postage_composer_window_load_draft (self, id, draft);
+}
+
+static void
+discard_draft_action (GtkWidget  *widget,
+                      const char *action_name,
+                      GVariant   *param)
+{
+  PostageComposerWindow *self = POSTAGE_COMPOSER_WINDOW (widget);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  AdwToast *toast;
+
+  if (self->cancellable != NULL || !save_draft (self, &error))
+    {
+      if (error != NULL)
+        show_error (self, error);
+      return;
+    }
+  if (self->draft_id == NULL)
+    return; /* nothing written: nothing to discard */
+  id = g_strdup (self->draft_id);
+  if (!postage_draft_store_discard (self->drafts, id, &error))
+    {
+      show_error (self, error);
+      return;
+    }
+  clear_message (self);
+  hide_error (self);
+  toast = adw_toast_new (_("Draft discarded"));
+  adw_toast_set_button_label (toast, _("_Undo"));
+  adw_toast_set_action_name (toast, "win.undo-discard");
+  adw_toast_set_action_target_value (toast, g_variant_new_string (id));
+  adw_toast_set_timeout (toast, 10);
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
 }
 
 static void
@@ -976,9 +1347,10 @@ cc_bcc_toggled_cb (PostageComposerWindow *self,
   gboolean active = gtk_toggle_button_get_active (toggle);
   const char *cc = gtk_editable_get_text (GTK_EDITABLE (self->cc_entry));
   const char *bcc = gtk_editable_get_text (GTK_EDITABLE (self->bcc_entry));
+  const char *reply_to = gtk_editable_get_text (GTK_EDITABLE (self->reply_to_entry));
 
-  /* Never hide addresses that would still be sent to. */
-  if (!active && (*cc != '\0' || *bcc != '\0'))
+  /* Never hide addresses that would still be used. */
+  if (!active && (*cc != '\0' || *bcc != '\0' || *reply_to != '\0'))
     {
       gtk_toggle_button_set_active (toggle, TRUE);
       return;
@@ -993,6 +1365,9 @@ static void
 accounts_changed_cb (PostageComposerWindow *self)
 {
   update_actions (self);
+  /* A session may learn the server's SIZE while the window is open. */
+  g_signal_group_set_target (self->account_signals, get_selected_account (self));
+  update_attachments_total (self);
 }
 
 static void
@@ -1165,6 +1540,32 @@ postage_composer_window_constructed (GObject *object)
 
   if (self->passwords == NULL)
     self->passwords = postage_session_passwords_new ();
+  /* The application's, normally; without one (tests), a private outbox
+   * queue and drafts in the default folders. */
+  if (POSTAGE_IS_APPLICATION (gtk_window_get_application (GTK_WINDOW (self))))
+    {
+      PostageApplication *app = POSTAGE_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
+
+      if (self->drafts == NULL)
+        self->drafts = g_object_ref (postage_application_get_draft_store (app));
+      if (self->queue == NULL)
+        self->queue = g_object_ref (postage_application_get_outbox_queue (app));
+    }
+  if (self->drafts == NULL)
+    self->drafts = postage_draft_store_new (NULL);
+  if (self->queue == NULL)
+    {
+      g_autoptr(PostageOutbox) outbox = postage_outbox_new (NULL);
+
+      self->queue = postage_outbox_queue_new (outbox, self->store);
+      postage_outbox_queue_set_password_func (self->queue,
+                                              postage_session_passwords_dup_for_queue,
+                                              g_object_ref (self->passwords), g_object_unref);
+    }
+  g_signal_connect_object (self->queue, "event", G_CALLBACK (queue_event_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->queue, "finished", G_CALLBACK (queue_finished_cb), self,
+                           G_CONNECT_SWAPPED);
 
   /* From starts on the chosen default account. */
   self->settings = _postage_settings_new ();
@@ -1184,10 +1585,10 @@ postage_composer_window_dispose (GObject *object)
 {
   PostageComposerWindow *self = POSTAGE_COMPOSER_WINDOW (object);
 
-  /* Closing the window stops its send; the callbacks then find no window. */
-  if (self->cancellable != NULL)
-    g_cancellable_cancel (self->cancellable);
+  /* Closing the window does not stop its send: the message is in the
+   * outbox, and the queue sees it through. */
   g_clear_object (&self->cancellable);
+  g_clear_handle_id (&self->autosave_id, g_source_remove);
   if (self->file_chooser != NULL)
     gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->file_chooser));
   g_clear_object (&self->file_chooser);
@@ -1197,8 +1598,27 @@ postage_composer_window_dispose (GObject *object)
   g_clear_object (&self->store);
   g_clear_object (&self->passwords);
   g_clear_object (&self->settings);
+  g_clear_object (&self->queue);
+  g_clear_object (&self->drafts);
+  g_clear_object (&self->account_signals);
 
   G_OBJECT_CLASS (postage_composer_window_parent_class)->dispose (object);
+}
+
+/* Whatever was typed since the last save goes to disk before the window. */
+static gboolean
+postage_composer_window_close_request (GtkWindow *window)
+{
+  PostageComposerWindow *self = POSTAGE_COMPOSER_WINDOW (window);
+  g_autoptr(GError) error = NULL;
+
+  if ((self->dirty || self->autosave_id != 0) && !save_draft (self, &error))
+    {
+      /* Closing now would lose it: stay open and say why. */
+      show_error (self, error);
+      return TRUE;
+    }
+  return GTK_WINDOW_CLASS (postage_composer_window_parent_class)->close_request (window);
 }
 
 static void
@@ -1207,6 +1627,9 @@ postage_composer_window_finalize (GObject *object)
   PostageComposerWindow *self = POSTAGE_COMPOSER_WINDOW (object);
 
   g_clear_pointer (&self->host, g_free);
+  g_clear_pointer (&self->draft_id, g_free);
+  g_clear_pointer (&self->outbox_id, g_free);
+  g_clear_pointer (&self->in_reply_to, g_free);
   g_clear_object (&self->attachments);
 
   G_OBJECT_CLASS (postage_composer_window_parent_class)->finalize (object);
@@ -1227,6 +1650,12 @@ postage_composer_window_get_property (GObject    *object,
       break;
     case PROP_SESSION_PASSWORDS:
       g_value_set_object (value, self->passwords);
+      break;
+    case PROP_QUEUE:
+      g_value_set_object (value, self->queue);
+      break;
+    case PROP_DRAFTS:
+      g_value_set_object (value, self->drafts);
       break;
     case PROP_SENDING:
       g_value_set_boolean (value, self->cancellable != NULL);
@@ -1252,6 +1681,12 @@ postage_composer_window_set_property (GObject      *object,
     case PROP_SESSION_PASSWORDS:
       self->passwords = g_value_dup_object (value);
       break;
+    case PROP_QUEUE:
+      self->queue = g_value_dup_object (value);
+      break;
+    case PROP_DRAFTS:
+      self->drafts = g_value_dup_object (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1270,6 +1705,7 @@ postage_composer_window_class_init (PostageComposerWindowClass *klass)
   object_class->finalize = postage_composer_window_finalize;
   object_class->get_property = postage_composer_window_get_property;
   object_class->set_property = postage_composer_window_set_property;
+  GTK_WINDOW_CLASS (klass)->close_request = postage_composer_window_close_request;
 
   properties[PROP_STORE] =
     g_param_spec_object ("store", NULL, NULL,
@@ -1278,6 +1714,14 @@ postage_composer_window_class_init (PostageComposerWindowClass *klass)
   properties[PROP_SESSION_PASSWORDS] =
     g_param_spec_object ("session-passwords", NULL, NULL,
                          POSTAGE_TYPE_SESSION_PASSWORDS,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_QUEUE] =
+    g_param_spec_object ("queue", NULL, NULL,
+                         POSTAGE_TYPE_OUTBOX_QUEUE,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_DRAFTS] =
+    g_param_spec_object ("drafts", NULL, NULL,
+                         POSTAGE_TYPE_DRAFT_STORE,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   properties[PROP_SENDING] =
     g_param_spec_boolean ("sending", NULL, NULL,
@@ -1294,6 +1738,7 @@ postage_composer_window_class_init (PostageComposerWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PostageComposerWindow, error_server_label);
   gtk_widget_class_bind_template_child (widget_class, PostageComposerWindow, error_hint_label);
   gtk_widget_class_bind_template_child (widget_class, PostageComposerWindow, error_action_button);
+  gtk_widget_class_bind_template_child (widget_class, PostageComposerWindow, error_outbox_button);
   gtk_widget_class_bind_template_child (widget_class, PostageComposerWindow, from_dropdown);
   gtk_widget_class_bind_template_child (widget_class, PostageComposerWindow, to_entry);
   gtk_widget_class_bind_template_child (widget_class, PostageComposerWindow, cc_bcc_toggle);
@@ -1301,6 +1746,8 @@ postage_composer_window_class_init (PostageComposerWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PostageComposerWindow, cc_entry);
   gtk_widget_class_bind_template_child (widget_class, PostageComposerWindow, bcc_label);
   gtk_widget_class_bind_template_child (widget_class, PostageComposerWindow, bcc_entry);
+  gtk_widget_class_bind_template_child (widget_class, PostageComposerWindow, reply_to_label);
+  gtk_widget_class_bind_template_child (widget_class, PostageComposerWindow, reply_to_entry);
   gtk_widget_class_bind_template_child (widget_class, PostageComposerWindow, subject_entry);
   gtk_widget_class_bind_template_child (widget_class, PostageComposerWindow, field_error_label);
   gtk_widget_class_bind_template_child (widget_class, PostageComposerWindow, body_view);
@@ -1325,6 +1772,8 @@ postage_composer_window_class_init (PostageComposerWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.dismiss-error", NULL, dismiss_error_action);
   gtk_widget_class_install_action (widget_class, "win.enter-password", NULL,
                                    enter_password_action);
+  gtk_widget_class_install_action (widget_class, "win.discard-draft", NULL, discard_draft_action);
+  gtk_widget_class_install_action (widget_class, "win.undo-discard", "s", discard_undo_action);
 }
 
 static void
@@ -1348,6 +1797,19 @@ postage_composer_window_init (PostageComposerWindow *self)
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->subject_entry, "changed", G_CALLBACK (entry_changed_cb), self,
                            G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->reply_to_entry, "changed", G_CALLBACK (entry_changed_cb), self,
+                           G_CONNECT_SWAPPED);
+  {
+    GtkWidget *fields[] = { GTK_WIDGET (self->to_entry), GTK_WIDGET (self->cc_entry),
+                            GTK_WIDGET (self->bcc_entry), GTK_WIDGET (self->reply_to_entry),
+                            GTK_WIDGET (self->subject_entry) };
+
+    for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+      g_signal_connect_object (fields[i], "changed", G_CALLBACK (content_changed_cb), self,
+                               G_CONNECT_SWAPPED);
+    g_signal_connect_object (gtk_text_view_get_buffer (self->body_view), "changed",
+                             G_CALLBACK (content_changed_cb), self, G_CONNECT_SWAPPED);
+  }
   g_signal_connect_object (gtk_scrolled_window_get_vadjustment (self->transcript_scroller),
                            "notify::upper", G_CALLBACK (transcript_upper_cb), self,
                            G_CONNECT_SWAPPED);
@@ -1360,6 +1822,10 @@ postage_composer_window_init (PostageComposerWindow *self)
 
   gtk_widget_set_visible (GTK_WIDGET (self->cancel_button), FALSE);
   gtk_widget_set_visible (GTK_WIDGET (self->spinner), FALSE);
+
+  self->account_signals = g_signal_group_new (POSTAGE_TYPE_ACCOUNT);
+  g_signal_group_connect_object (self->account_signals, "notify::size-limit",
+                                 G_CALLBACK (update_attachments_total), self, G_CONNECT_SWAPPED);
 
   setup_attachments (self);
 }
@@ -1490,10 +1956,14 @@ postage_composer_window_set_draft (PostageComposerWindow *self,
   set_entry_text (self->to_entry, draft->to);
   set_entry_text (self->cc_entry, draft->cc);
   set_entry_text (self->bcc_entry, draft->bcc);
+  set_entry_text (self->reply_to_entry, draft->reply_to);
   set_entry_text (self->subject_entry, draft->subject);
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->body_view),
                             draft->body != NULL ? draft->body : "", -1);
-  if ((draft->cc != NULL && *draft->cc != '\0') || (draft->bcc != NULL && *draft->bcc != '\0'))
+  g_free (self->in_reply_to);
+  self->in_reply_to = g_strdup (draft->in_reply_to);
+  if ((draft->cc != NULL && *draft->cc != '\0') || (draft->bcc != NULL && *draft->bcc != '\0') ||
+      (draft->reply_to != NULL && *draft->reply_to != '\0'))
     gtk_toggle_button_set_active (self->cc_bcc_toggle, TRUE);
 
   for (guint i = 0; draft->attachments != NULL && i < draft->attachments->len; i++)
@@ -1553,12 +2023,78 @@ postage_composer_window_set_mailto (PostageComposerWindow *self,
   g_return_if_fail (POSTAGE_IS_COMPOSER_WINDOW (self));
   g_return_if_fail (mailto != NULL);
 
-  /* FIXME: mailto->in_reply_to is dropped until PostageDraft and the message
-   * writer carry In-Reply-To. */
   draft = postage_mailto_to_draft (mailto);
   g_assert (draft->attachments->len == 0);
   postage_composer_window_set_draft (self, draft);
+  /* Another program opened this window; the person may not watch it. */
+  self->notify_always = TRUE;
   show_link_notice (self, mailto);
+}
+
+/* A saved draft (from the draft store, under @id) back in the window, with
+ * its account: what the window holds from now on is saved under @id. */
+void
+postage_composer_window_load_draft (PostageComposerWindow *self,
+                                    const char            *id,
+                                    const PostageDraft    *draft)
+{
+  g_return_if_fail (POSTAGE_IS_COMPOSER_WINDOW (self));
+  g_return_if_fail (id != NULL);
+  g_return_if_fail (draft != NULL);
+
+  if (self->cancellable != NULL)
+    return;
+  clear_message (self);
+  self->loading = TRUE;
+  postage_composer_window_set_draft (self, draft);
+  self->loading = FALSE;
+  if (draft->account_id != NULL)
+    postage_composer_window_select_account (self, draft->account_id);
+  self->draft_id = g_strdup (id);
+  self->dirty = FALSE;
+}
+
+const char *
+postage_composer_window_get_draft_id (PostageComposerWindow *self)
+{
+  g_return_val_if_fail (POSTAGE_IS_COMPOSER_WINDOW (self), NULL);
+
+  return self->draft_id;
+}
+
+const char *
+postage_composer_window_get_outbox_id (PostageComposerWindow *self)
+{
+  g_return_val_if_fail (POSTAGE_IS_COMPOSER_WINDOW (self), NULL);
+
+  return self->outbox_id;
+}
+
+gboolean
+postage_composer_window_get_notify_always (PostageComposerWindow *self)
+{
+  g_return_val_if_fail (POSTAGE_IS_COMPOSER_WINDOW (self), FALSE);
+
+  return self->notify_always;
+}
+
+void
+postage_composer_window_set_notify_always (PostageComposerWindow *self,
+                                           gboolean               notify_always)
+{
+  g_return_if_fail (POSTAGE_IS_COMPOSER_WINDOW (self));
+
+  self->notify_always = notify_always;
+}
+
+void
+postage_composer_window_add_toast (PostageComposerWindow *self,
+                                   AdwToast              *toast)
+{
+  g_return_if_fail (POSTAGE_IS_COMPOSER_WINDOW (self));
+  g_return_if_fail (ADW_IS_TOAST (toast));
+
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
 }
 
 /* A short notice over the window, e.g. why a link could not be read. */

@@ -22,7 +22,7 @@ PostageComposerWindow *postage_composer_window_new            (GtkApplication   
                                                                PostageAccountStore     *store,
                                                                PostageSessionPasswords *passwords);
 PostageAccountStore   *postage_composer_window_get_store      (PostageComposerWindow *self);
-/* TRUE from Send until the job has finished (property "sending"). */
+/* TRUE from Send until the outcome is known (property "sending"). */
 gboolean               postage_composer_window_get_sending    (PostageComposerWindow *self);
 /* Picks the From account by id; FALSE when the store has no such account. */
 gboolean               postage_composer_window_select_account (PostageComposerWindow *self,
@@ -41,6 +41,23 @@ void                   postage_composer_window_set_draft      (PostageComposerWi
  * link's fields were ignored (a lasting notice when it asked to attach a file). */
 void                   postage_composer_window_set_mailto     (PostageComposerWindow *self,
                                                                const PostageMailto   *mailto);
+/* Opens the saved draft @id (of the draft store) in the window, replacing
+ * what it held, and selects its account. Nothing while sending. */
+void                   postage_composer_window_load_draft     (PostageComposerWindow *self,
+                                                               const char            *id,
+                                                               const PostageDraft    *draft);
+/* The window's saved draft, or NULL when nothing is written yet. */
+const char            *postage_composer_window_get_draft_id   (PostageComposerWindow *self);
+/* The outbox entry being sent from this window, or NULL. */
+const char            *postage_composer_window_get_outbox_id  (PostageComposerWindow *self);
+/* Opened by another program (a link, --compose): the outcome is always
+ * told with a desktop notification, focused or not. */
+gboolean               postage_composer_window_get_notify_always (PostageComposerWindow *self);
+void                   postage_composer_window_set_notify_always (PostageComposerWindow *self,
+                                                                  gboolean               notify_always);
+/* Shows @toast (taking it) over the window. */
+void                   postage_composer_window_add_toast      (PostageComposerWindow *self,
+                                                               AdwToast              *toast);
 /* A short notice over the window (a toast); @text is plain text. */
 void                   postage_composer_window_show_notice    (PostageComposerWindow *self,
                                                                const char            *text);

@@ -96,3 +96,12 @@ postage_session_passwords_clear (PostageSessionPasswords *self)
 
   g_hash_table_remove_all (self->passwords);
 }
+
+char *
+postage_session_passwords_dup_for_queue (const char *account_id,
+                                         gpointer    user_data)
+{
+  g_return_val_if_fail (POSTAGE_IS_SESSION_PASSWORDS (user_data), NULL);
+
+  return g_strdup (postage_session_passwords_lookup (user_data, account_id));
+}

@@ -24,6 +24,10 @@ void                     postage_session_passwords_set    (PostageSessionPasswor
 /* Borrowed; valid until the next change. NULL when there is none. */
 const char              *postage_session_passwords_lookup (PostageSessionPasswords *self,
                                                            const char              *account_id);
+/* A PostagePasswordFunc for the outbox queue: a copy of the account's
+ * password (the queue wipes it), or NULL; @user_data is the set. */
+char                    *postage_session_passwords_dup_for_queue (const char *account_id,
+                                                                  gpointer    user_data);
 /* Wipes every password. */
 void                     postage_session_passwords_clear  (PostageSessionPasswords *self);
 

@@ -1,0 +1,80 @@
+/* postage-store-file.c — atomic files for the drafts and the outbox
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "postage-store"
+
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <unistd.h>
+
+#include "postage-store-private.h"
+
+char *
+_postage_store_new_id (void)
+{
+  return g_strdup_printf ("%" G_GINT64_FORMAT ".%08x", g_get_real_time () / G_USEC_PER_SEC,
+                          g_random_int ());
+}
+
+gboolean
+_postage_store_set_errno (GError     **error,
+                          int          code,
+                          const char  *path)
+{
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (code),
+               /* Translators: a file or folder, then the system's reason */
+               _("%s: %s"), path, g_strerror (code));
+  return FALSE;
+}
+
+gboolean
+_postage_store_sync_dir (const char  *dir,
+                         GError     **error)
+{
+  int fd = g_open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  int saved;
+
+  if (fd < 0)
+    return _postage_store_set_errno (error, errno, dir);
+  /* EINVAL: a file system that cannot sync folders (some FUSE ones). */
+  if (fsync (fd) != 0 && errno != EINVAL)
+    {
+      saved = errno;
+      close (fd);
+      return _postage_store_set_errno (error, saved, dir);
+    }
+  close (fd);
+  return TRUE;
+}
+
+gboolean
+_postage_store_write_keyfile (GKeyFile    *keyfile,
+                              const char  *path,
+                              GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *data = NULL;
+  gsize length;
+
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    return _postage_store_set_errno (error, errno, dir);
+  data = g_key_file_to_data (keyfile, &length, NULL);
+  if (!g_file_set_contents_full (path, data, length,
+                                 G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
+                                 0600, &local_error))
+    {
+      /* GFileError → GIOError, so callers check one domain for a full disk. */
+      g_set_error_literal (error, G_IO_ERROR,
+                           local_error->code == G_FILE_ERROR_NOSPC ? G_IO_ERROR_NO_SPACE
+                                                                   : G_IO_ERROR_FAILED,
+                           local_error->message);
+      return FALSE;
+    }
+  return _postage_store_sync_dir (dir, error);
+}
