@@ -760,12 +760,25 @@ log_to_stderr (GLogLevelFlags   level,
   return G_LOG_WRITER_HANDLED;
 }
 
+/* A link named "sendmail" to postage (in ~/bin, or /usr/sbin/sendmail)
+ * makes it the sendmail of cron, git and scripts. */
+static gboolean
+invoked_as_sendmail (int    argc,
+                     char **argv)
+{
+  g_autofree char *name = argc >= 1 ? g_path_get_basename (argv[0]) : NULL;
+
+  return name != NULL && strcmp (name, "sendmail") == 0;
+}
+
 gboolean
 postage_cli_handles (int    argc,
                      char **argv)
 {
   static const char *const verbs[] = { "send", "account", "outbox", "sendmail" };
 
+  if (invoked_as_sendmail (argc, argv))
+    return TRUE;
   for (guint i = 0; argc >= 2 && i < G_N_ELEMENTS (verbs); i++)
     if (strcmp (argv[1], verbs[i]) == 0)
       return TRUE;
@@ -780,6 +793,8 @@ postage_cli_run (int    argc,
 
   g_set_prgname ("postage");
   g_log_set_writer_func (log_to_stderr, NULL, NULL);
+  if (invoked_as_sendmail (argc, argv))
+    return _postage_cli_sendmail_command (argc, argv);
   if (strcmp (argv[1], "account") == 0)
     return account_command (argc, argv);
   if (strcmp (argv[1], "outbox") == 0)

@@ -22,11 +22,14 @@
 #include "postage-address.h"
 #include "postage-address-private.h"
 #include "postage-mail-error.h"
+#include "postage-message-private.h"
 #include "postage-message-writer.h"
 
 /* RFC 5322 §2.1.1: lines SHOULD stay within 78 characters; longer text lines
  * go out quoted-printable so that what the recipient decodes is what was typed. */
 #define MAX_7BIT_LINE 78
+/* RFC 5321 §4.5.3.1.6: at most 998 octets before the CRLF. */
+#define MAX_LINE 998
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeMessage, g_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeTextPart, g_object_unref)
@@ -35,6 +38,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeDataWrapper, g_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeMultipart, g_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeContentType, g_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeFormatOptions, g_mime_format_options_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeFilter, g_object_unref)
 
 void
 postage_mail_init (void)
@@ -50,8 +54,8 @@ postage_mail_init (void)
 
 /* CRLF and lone CR become LF: GMime writes LF as CRLF, and a lone CR must never
  * reach the wire (SMTP smuggling, CVE-2023-51764). */
-static char *
-normalise_newlines (const char *text)
+char *
+_postage_normalise_newlines (const char *text)
 {
   GString *out = g_string_sized_new (strlen (text) + 1);
 
@@ -85,9 +89,9 @@ needs_encoding (const char *text)
   return FALSE;
 }
 
-static void
-add_unique (GPtrArray  *recipients,
-            const char *address)
+void
+_postage_add_unique_address (GPtrArray  *recipients,
+                             const char *address)
 {
   for (guint i = 0; i < recipients->len; i++)
     if (g_ascii_strcasecmp (g_ptr_array_index (recipients, i), address) == 0)
@@ -110,7 +114,7 @@ add_field (GMimeMessage  *message,
   for (int i = 0; i < internet_address_list_length (list); i++)
     /* The envelope takes the domain as A-labels (xn--…, RFC 5890), which
      * every server accepts; only a non-ASCII local part needs SMTPUTF8. */
-    add_unique (recipients, internet_address_mailbox_get_idn_addr (
+    _postage_add_unique_address (recipients, internet_address_mailbox_get_idn_addr (
                   INTERNET_ADDRESS_MAILBOX (internet_address_list_get_address (list, i))));
   /* UTF-8 rather than GMime's "smallest charset" for encoded names. */
   for (int i = 0; i < internet_address_list_length (list); i++)
@@ -210,8 +214,8 @@ make_attachment (const char  *path,
   return GMIME_OBJECT (part);
 }
 
-static char *
-make_message_id (const char *sender)
+char *
+_postage_message_make_id (const char *sender)
 {
   const char *domain = strrchr (sender, '@');
 
@@ -256,6 +260,8 @@ struct _PostageFdSink
   int         fd;         /* borrowed */
   guint64     written;
   gboolean    eight_bit;
+  guint64     line;       /* octets in the current line so far, CR included */
+  guint64     longest;    /* the longest line, CR included */
   int         error_code; /* errno of the first failed write, 0 if none */
 };
 
@@ -273,6 +279,17 @@ postage_fd_sink_write (GMimeStream *stream,
     return -1;
   for (size_t i = 0; i < len && !self->eight_bit; i++)
     self->eight_bit = (guchar) buf[i] >= 0x80;
+  for (const char *p = buf, *end = buf + len; p < end;)
+    {
+      const char *nl = memchr (p, '\n', end - p);
+
+      self->line += (nl != NULL ? nl : end) - p;
+      self->longest = MAX (self->longest, self->line);
+      if (nl == NULL)
+        break;
+      self->line = 0;
+      p = nl + 1;
+    }
   while (done < len)
     {
       ssize_t n = write (self->fd, buf + done, len - done);
@@ -358,6 +375,51 @@ postage_fd_sink_new (int fd)
   return self;
 }
 
+gboolean
+_postage_message_write_object (GMimeObject      *object,
+                               int               fd,
+                               PostageOutgoing  *outgoing,
+                               GError          **error)
+{
+  g_autoptr(GMimeFormatOptions) options = g_mime_format_options_new ();
+  g_autoptr(PostageFdSink) sink = postage_fd_sink_new (fd);
+  g_autoptr(GMimeStream) filtered = g_mime_stream_filter_new (GMIME_STREAM (sink));
+  g_autoptr(GMimeFilter) crlf = g_mime_filter_unix2dos_new (FALSE);
+
+  g_mime_format_options_set_newline_format (options, GMIME_NEWLINE_FORMAT_DOS);
+  /* GMime writes a multipart's preamble and epilogue as they came, with
+   * their LF line ends; every other line already ends in CRLF, which this
+   * leaves alone. */
+  g_mime_stream_filter_add (GMIME_STREAM_FILTER (filtered), crlf);
+  if (g_mime_object_write_to_stream (object, options, filtered) < 0 ||
+      g_mime_stream_flush (filtered) < 0)
+    {
+      if (sink->error_code != 0)
+        g_set_error (error, G_IO_ERROR, g_io_error_from_errno (sink->error_code),
+                     _("The message could not be stored: %s"), g_strerror (sink->error_code));
+      else
+        /* The sink took everything, so it was a read: an attachment that
+         * went away or became unreadable while it was copied. */
+        g_set_error_literal (error, POSTAGE_MAIL_ERROR, POSTAGE_MAIL_ERROR_ATTACHMENT,
+                             _("An attachment could not be read while the message was being "
+                               "written. Check the attached files and send again."));
+      return FALSE;
+    }
+  /* RFC 5321 §4.5.3.1.6: 998 octets and CRLF. Text and names are folded
+   * or encoded long before this; only a header with one unbreakable word
+   * (an address of 990 characters) gets here, and no server takes it. */
+  if (sink->longest > MAX_LINE + 1)
+    {
+      g_set_error (error, POSTAGE_MAIL_ERROR, POSTAGE_MAIL_ERROR_INVALID_HEADER,
+                   _("A header line would be longer than %d characters, which mail servers "
+                     "refuse. Shorten the addresses or names in it."), MAX_LINE);
+      return FALSE;
+    }
+  outgoing->size = sink->written;
+  outgoing->eight_bit = sink->eight_bit;
+  return TRUE;
+}
+
 static gboolean
 add_reply_headers (GMimeMessage        *message,
                    const PostageDraft  *draft,
@@ -419,8 +481,6 @@ postage_message_write (const PostageDraft  *draft,
   g_autoptr(GMimeTextPart) part = NULL;
   g_autoptr(GMimeStream) body_stream = NULL;
   g_autoptr(GMimeDataWrapper) body_wrapper = NULL;
-  g_autoptr(PostageFdSink) sink = NULL;
-  g_autoptr(GMimeFormatOptions) options = NULL;
   g_autoptr(GPtrArray) recipients = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GDateTime) now = g_date_time_new_now_local ();
   g_autofree char *message_id = NULL;
@@ -456,13 +516,13 @@ postage_message_write (const PostageDraft  *draft,
 
   g_mime_message_set_subject (message, draft->subject != NULL ? draft->subject : "", "utf-8");
   g_mime_message_set_date (message, now);
-  message_id = make_message_id (draft->from_address);
+  message_id = _postage_message_make_id (draft->from_address);
   g_mime_message_set_message_id (message, message_id);
   g_mime_object_set_header (GMIME_OBJECT (message), "MIME-Version", "1.0", NULL);
   g_mime_object_set_header (GMIME_OBJECT (message), "User-Agent", "Postage/" PACKAGE_VERSION,
                             NULL);
 
-  body = normalise_newlines (draft->body != NULL ? draft->body : "");
+  body = _postage_normalise_newlines (draft->body != NULL ? draft->body : "");
   part = g_mime_text_part_new_with_subtype ("plain");
   /* Not g_mime_text_part_set_text(): it converts to the smallest charset
    * that fits (often ISO-8859-1). The text is UTF-8 and is labelled so. */
@@ -493,29 +553,15 @@ postage_message_write (const PostageDraft  *draft,
       g_mime_message_set_mime_part (message, GMIME_OBJECT (mixed));
     }
 
-  options = g_mime_format_options_new ();
-  g_mime_format_options_set_newline_format (options, GMIME_NEWLINE_FORMAT_DOS);
-  sink = postage_fd_sink_new (fd);
-  if (g_mime_object_write_to_stream (GMIME_OBJECT (message), options, GMIME_STREAM (sink)) < 0)
+  outgoing = g_new0 (PostageOutgoing, 1);
+  if (!_postage_message_write_object (GMIME_OBJECT (message), fd, outgoing, error))
     {
-      if (sink->error_code != 0)
-        g_set_error (error, G_IO_ERROR, g_io_error_from_errno (sink->error_code),
-                     _("The message could not be stored: %s"), g_strerror (sink->error_code));
-      else
-        /* The sink took everything, so it was a read: an attachment that
-         * went away or became unreadable while it was copied. */
-        g_set_error_literal (error, POSTAGE_MAIL_ERROR, POSTAGE_MAIL_ERROR_ATTACHMENT,
-                             _("An attachment could not be read while the message was being "
-                               "written. Check the attached files and send again."));
+      postage_outgoing_free (outgoing);
       return NULL;
     }
-
-  outgoing = g_new0 (PostageOutgoing, 1);
   outgoing->sender = g_strdup (draft->from_address);
   outgoing->recipients = g_steal_pointer (&recipients);
   outgoing->message_id = g_steal_pointer (&message_id);
-  outgoing->size = sink->written;
-  outgoing->eight_bit = sink->eight_bit;
   return outgoing;
 }
 
