@@ -179,7 +179,8 @@ class KillServer:
                     "250 AUTH PLAIN" if tls else "250 STARTTLS")
             elif verb == "STARTTLS" and not tls:
                 if reader.buffer:
-                    raise TestFailed("the client sent more after STARTTLS before 220")
+                    self.errors.append("the client sent more after STARTTLS before 220")
+                    return
                 say("220 2.0.0 go ahead")
                 if self.stall == "tls":
                     # The ClientHello is here (a handshake record, 0x16),
