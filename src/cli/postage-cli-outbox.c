@@ -88,6 +88,11 @@ report_outcome (Delivery             *delivery,
                     id, id, id);
       return;
     case POSTAGE_OUTBOX_OUTCOME_BROKEN:
+      /* Translators: follows "postage: " and comes before the reason */
+      g_printerr ("postage: %s: %s\n", _("not sent"), error->message);
+      g_printerr (_("postage: %s is damaged and cannot be sent; postage outbox remove %s "
+                    "deletes it\n"), id, id);
+      return;
     case POSTAGE_OUTBOX_OUTCOME_FAILED:
     default:
       /* Translators: follows "postage: " and comes before the reason */
@@ -134,6 +139,9 @@ finished_cb (PostageOutboxQueue *queue,
       if (!postage_outbox_remove (postage_outbox_queue_get_outbox (queue), id, &remove_error))
         g_printerr (_("postage: warning: %s\n"), remove_error->message);
     }
+  else if (outcome == POSTAGE_OUTBOX_OUTCOME_UNCERTAIN || outcome == POSTAGE_OUTBOX_OUTCOME_BROKEN)
+    /* Told just now: a later flush need not say it again. */
+    postage_outbox_mark_reported (postage_outbox_queue_get_outbox (queue), id, NULL);
   if (severity (code) > severity (delivery->code))
     delivery->code = code;
   g_hash_table_remove (delivery->pending, id);
@@ -318,6 +326,37 @@ entry_error_code (const GError *error)
   return POSTAGE_EXIT_IOERR;
 }
 
+/* What flush leaves behind that a person must decide about: a message that
+ * may have been sent (a crash after its "."), or a damaged one. Each is told
+ * once, here or by whoever saw it first, not at every flush. */
+static void
+report_left (PostageOutbox *outbox,
+             GPtrArray     *left)
+{
+  for (guint i = 0; i < left->len; i++)
+    {
+      PostageOutboxEntry *entry = g_ptr_array_index (left, i);
+      const char *reason = entry->last_error != NULL ? entry->last_error : "";
+      g_autoptr(GError) error = NULL;
+
+      if (entry->busy || entry->reported)
+        continue;
+      if (entry->state == POSTAGE_OUTBOX_STATE_UNCERTAIN)
+        /* Translators: an outbox id, the reason, then the same id twice */
+        g_printerr (_("postage: %s may have been sent already: %s\npostage: postage outbox "
+                      "retry %s sends it again (it may arrive twice), postage outbox remove %s "
+                      "forgets it\n"), entry->id, reason, entry->id, entry->id);
+      else if (entry->state == POSTAGE_OUTBOX_STATE_BROKEN)
+        /* Translators: an outbox id, the reason, then the same id */
+        g_printerr (_("postage: %s is damaged and cannot be sent: %s\npostage: postage outbox "
+                      "remove %s deletes it\n"), entry->id, reason, entry->id);
+      else
+        continue;
+      if (!postage_outbox_mark_reported (outbox, entry->id, &error))
+        g_message ("Could not record that %s was reported: %s", entry->id, error->message);
+    }
+}
+
 static int
 outbox_send (int       argc,
              char    **argv,
@@ -376,6 +415,7 @@ outbox_send (int       argc,
       for (guint i = 0; i < left->len; i++)
         waiting |= ((PostageOutboxEntry *) g_ptr_array_index (left, i))->state ==
                    POSTAGE_OUTBOX_STATE_QUEUED;
+      report_left (outbox, left);
       g_printerr (g_dngettext (GETTEXT_PACKAGE, "postage: %u message is still in the outbox "
                                "(postage outbox list)\n",
                                "postage: %u messages are still in the outbox (postage outbox "
