@@ -360,6 +360,7 @@ postage_mailto_to_draft (const PostageMailto *mailto)
   draft->bcc = g_strdup (mailto->bcc);
   draft->subject = g_strdup (mailto->subject);
   draft->body = g_strdup (mailto->body);
+  draft->in_reply_to = g_strdup (mailto->in_reply_to);
   /* draft->attachments stays empty: a link never attaches anything. */
   return draft;
 }

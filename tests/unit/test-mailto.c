@@ -70,6 +70,12 @@ test_rfc_examples (void)
   g_assert_cmpstr (m->to, ==, "list@example.org");
   g_assert_cmpstr (m->in_reply_to, ==, "<3469A91.D10AF4C@example.com>");
   g_assert_cmpuint (m->ignored->len, ==, 0);
+  {
+    /* The link's answer-to reaches the composer's draft, and so the message. */
+    g_autoptr(PostageDraft) draft = postage_mailto_to_draft (m);
+
+    g_assert_cmpstr (draft->in_reply_to, ==, "<3469A91.D10AF4C@example.com>");
+  }
   postage_mailto_free (m);
 
   m = parse_ok ("mailto:majordomo@example.com?body=subscribe%20bamboo-l");

@@ -123,6 +123,44 @@ test_basic (void)
   g_assert_null (strstr (text, "Cc:"));
 }
 
+/* Reply-To when given, and a reply (mailto:'s in-reply-to) threads under its
+ * parent: In-Reply-To and References both name it. A bad id is refused. */
+static void
+test_reply_headers (void)
+{
+  g_autoptr(PostageDraft) draft = make_draft ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PostageOutgoing) outgoing = NULL;
+  g_autofree char *text = NULL;
+
+  draft->reply_to = g_strdup ("Desk <desk@example.test>, other@example.test");
+  draft->in_reply_to = g_strdup ("<3469A91.D10AF4C@example.com>");
+  outgoing = build_message (draft, &error);
+  g_assert_no_error (error);
+  text = message_text (outgoing);
+  assert_wire_safe (text);
+  g_assert_nonnull (strstr (text, "\r\nReply-To: Desk <desk@example.test>, other@example.test\r\n"));
+  g_assert_nonnull (strstr (text, "\r\nIn-Reply-To: <3469A91.D10AF4C@example.com>\r\n"));
+  g_assert_nonnull (strstr (text, "\r\nReferences: <3469A91.D10AF4C@example.com>\r\n"));
+  /* Reply-To is not an envelope recipient. */
+  g_assert_cmpuint (outgoing->recipients->len, ==, 1);
+  g_clear_pointer (&outgoing, postage_outgoing_free);
+
+  g_free (draft->in_reply_to);
+  draft->in_reply_to = g_strdup ("<x@y>\r\nBcc: evil@example.test");
+  outgoing = build_message (draft, &error);
+  g_assert_null (outgoing);
+  g_assert_error (error, POSTAGE_MAIL_ERROR, POSTAGE_MAIL_ERROR_INVALID_HEADER);
+  g_clear_error (&error);
+
+  g_clear_pointer (&draft->in_reply_to, g_free);
+  g_free (draft->reply_to);
+  draft->reply_to = g_strdup ("desk@example.test\r\nBcc: evil@example.test");
+  outgoing = build_message (draft, &error);
+  g_assert_null (outgoing);
+  g_assert_nonnull (error);
+}
+
 static void
 test_bcc_only_in_envelope (void)
 {
@@ -304,6 +342,7 @@ main (int    argc,
   postage_mail_init ();
   g_test_add_func ("/postage/message/basic", test_basic);
   g_test_add_func ("/postage/message/bcc-only-in-envelope", test_bcc_only_in_envelope);
+  g_test_add_func ("/postage/message/reply-headers", test_reply_headers);
   g_test_add_func ("/postage/message/non-ascii-round-trip", test_non_ascii_round_trip);
   g_test_add_func ("/postage/message/ascii-subject-unchanged", test_ascii_subject_unchanged);
   g_test_add_func ("/postage/message/refusals", test_refusals);
