@@ -121,9 +121,10 @@ postage_draft_to_keyfile (const PostageDraft *draft,
       if (uri != NULL)
         g_ptr_array_add (uris, uri);
     }
-  if (uris->len > 0)
-    g_key_file_set_string_list (keyfile, group, "attachments",
-                                (const char * const *) uris->pdata, uris->len);
+  /* Always, even empty: a draft with nothing set must still have its
+   * group, or it would read back as "no draft here". */
+  g_key_file_set_string_list (keyfile, group, "attachments",
+                              (const char * const *) uris->pdata, uris->len);
 }
 
 PostageDraft *

@@ -448,10 +448,13 @@ make_broken (PostageOutbox *outbox,
 }
 
 /* NULL (and no error) when @id turns out to have been sent: a crash between
- * moving it to sent/ and deleting its sidecar leaves just that sidecar. */
+ * moving it to sent/ and deleting its sidecar leaves just that sidecar.
+ * @locked_here: the caller holds @id's lock itself, so a held lock says
+ * nothing about anyone else sending or adding it. */
 static PostageOutboxEntry *
 load_entry (PostageOutbox  *outbox,
             const char     *id,
+            gboolean        locked_here,
             GError        **error)
 {
   g_autofree char *path = envelope_path (outbox, outbox->outbox_dir, id);
@@ -479,7 +482,7 @@ load_entry (PostageOutbox  *outbox,
 
       return make_broken (outbox, id, reason);
     }
-  entry->busy = is_locked (outbox, id);
+  entry->busy = !locked_here && is_locked (outbox, id);
   if (entry->state == POSTAGE_OUTBOX_STATE_BROKEN)
     return entry;
   if (!g_file_test (message, G_FILE_TEST_IS_REGULAR))
@@ -673,7 +676,7 @@ postage_outbox_list (PostageOutbox  *outbox,
       id = g_strndup (name, strlen (name) - strlen (ENVELOPE_SUFFIX));
       if (!postage_outbox_id_is_valid (id))
         continue;
-      if ((entry = load_entry (outbox, id, NULL)) != NULL)
+      if ((entry = load_entry (outbox, id, FALSE, NULL)) != NULL)
         g_ptr_array_add (entries, entry);
       g_hash_table_add (seen, g_steal_pointer (&id));
     }
@@ -687,7 +690,7 @@ postage_outbox_list (PostageOutbox  *outbox,
 
         if (g_hash_table_contains (seen, name) || !postage_outbox_id_is_valid (name))
           continue;
-        if ((entry = load_entry (outbox, name, NULL)) != NULL)
+        if ((entry = load_entry (outbox, name, FALSE, NULL)) != NULL)
           g_ptr_array_add (entries, entry);
       }
   g_ptr_array_sort (entries, compare_entries);
@@ -716,7 +719,7 @@ postage_outbox_get (PostageOutbox  *outbox,
 
   if (!check_id (id, error))
     return NULL;
-  entry = load_entry (outbox, id, error);
+  entry = load_entry (outbox, id, FALSE, error);
   if (entry == NULL && error != NULL && *error == NULL)
     g_set_error (error, POSTAGE_OUTBOX_ERROR, POSTAGE_OUTBOX_ERROR_NOT_FOUND,
                  _("The message %s has been sent already."), id);
@@ -767,7 +770,7 @@ change_entry (PostageOutbox  *outbox,
   if (!check_id (id, error) || (fd = lock_entry (outbox, id, error)) < 0)
     return FALSE;
   path = envelope_path (outbox, outbox->outbox_dir, id);
-  ok = (entry = load_entry (outbox, id, error)) != NULL &&
+  ok = (entry = load_entry (outbox, id, TRUE, error)) != NULL &&
        (keyfile = load_keyfile (path, error)) != NULL &&
        change (entry, error);
   if (ok)
@@ -887,7 +890,7 @@ postage_outbox_claim (PostageOutbox  *outbox,
   claim->id = g_strdup (id);
   claim->lock_fd = fd;
   path = envelope_path (outbox, outbox->outbox_dir, id);
-  if ((claim->entry = load_entry (outbox, id, error)) == NULL)
+  if ((claim->entry = load_entry (outbox, id, TRUE, error)) == NULL)
     {
       if (error != NULL && *error == NULL)
         g_set_error (error, POSTAGE_OUTBOX_ERROR, POSTAGE_OUTBOX_ERROR_NOT_FOUND,

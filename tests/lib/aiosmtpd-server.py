@@ -3,7 +3,7 @@
 
   /usr/bin/python3 tests/lib/aiosmtpd-server.py --cert-dir DIR --user USER \
       --password PASS --spool DIR [--host 127.0.0.1] [--port 0] [--implicit-tls]
-      [--cert-name good]
+      [--cert-name good] [--refuse-while FILE]
 
 Debian's aiosmtpd with a certificate made by `make-certs.sh DIR`: NAME.pem and
 NAME.key, by default good.pem/good.key (--cert-name unknown-ca serves one from
@@ -14,7 +14,9 @@ byte. AUTH PLAIN and LOGIN are required, and only offered over TLS.
 Once listening it prints exactly `PORT <n>` on stdout. Every accepted message
 is kept as SPOOL/NNNN.eml (the bytes received, after dot-unstuffing) and
 SPOOL/NNNN.json ({"mail_from", "rcpt_tos", "size"}), both written before the
-250 reply goes out. SIGTERM or SIGINT stop it.
+250 reply goes out. With --refuse-while FILE, every MAIL FROM gets a temporary
+"451 4.3.2" while FILE exists (a test's switch for "the server is not
+accepting right now"). SIGTERM or SIGINT stop it.
 """
 
 import argparse
@@ -72,8 +74,18 @@ class Spool:
 
 
 class Handler:
-    def __init__(self, spool):
+    def __init__(self, spool, refuse_while=None):
         self.spool = spool
+        self.refuse_while = refuse_while
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.refuse_while and os.path.exists(self.refuse_while):
+            print("refused MAIL FROM <%s>: %s exists" % (address, self.refuse_while),
+                  file=sys.stderr, flush=True)
+            return "451 4.3.2 Not accepting messages right now (test switch)"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         content = envelope.original_content
@@ -113,7 +125,7 @@ def tls_context(cert_dir, cert_name="good"):
 
 async def serve(args):
     ctx = tls_context(args.cert_dir, args.cert_name)
-    handler = Handler(Spool(args.spool))
+    handler = Handler(Spool(args.spool), args.refuse_while)
     authenticator = make_authenticator(args.user, args.password)
 
     def factory():
@@ -153,6 +165,8 @@ def main():
     p.add_argument("--implicit-tls", action="store_true")
     p.add_argument("--cert-name", default="good",
                    help="serve CERT_DIR/NAME.pem with NAME.key (default: good)")
+    p.add_argument("--refuse-while", metavar="FILE",
+                   help="answer MAIL FROM with 451 while FILE exists")
     args = p.parse_args()
     if os.path.basename(args.cert_name) != args.cert_name:
         p.error("--cert-name is a file name in --cert-dir, without .pem")
