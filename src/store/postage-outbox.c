@@ -903,12 +903,6 @@ postage_outbox_claim (PostageOutbox  *outbox,
                    claim->entry->last_error != NULL ? claim->entry->last_error : "");
       return NULL;
     }
-  /* load_entry() saw our own lock as someone else's (flock() is per open
-   * file), so it left an interrupted SENDING alone. We hold the lock: no
-   * one is sending it, and its sender died before the "." (after it, the
-   * state is UNCERTAIN), so it is simply waiting again. */
-  if (claim->entry->state == POSTAGE_OUTBOX_STATE_SENDING)
-    claim->entry->state = POSTAGE_OUTBOX_STATE_QUEUED;
   if (claim->entry->state != POSTAGE_OUTBOX_STATE_QUEUED)
     {
       g_set_error (error, POSTAGE_OUTBOX_ERROR, POSTAGE_OUTBOX_ERROR_STATE,
