@@ -88,7 +88,7 @@ class Server:
     """aiosmtpd on 127.0.0.1: STARTTLS (or implicit TLS), AUTH required."""
 
     def __init__(self, user, password, implicit_tls=False, name="spool",
-                 data_size_limit=None):
+                 data_size_limit=None, stderr=None):
         self.user = user
         self.password = password
         self.spool = os.path.join(TOP, name)
@@ -99,7 +99,7 @@ class Server:
             args.append("--implicit-tls")
         if data_size_limit is not None:
             args += ["--data-size-limit", str(data_size_limit)]
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE)
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=stderr)
         self.port = self._read_port(deadline=time.monotonic() + 20)
         print("server listening on 127.0.0.1:%d (%s)"
               % (self.port, "implicit TLS" if implicit_tls else "STARTTLS"))
@@ -153,15 +153,16 @@ GNU_TIME = "/usr/bin/time"
 
 def run_measured(argv, stdin=None, stdin_path=None, timeout=90):
     """subprocess.run(argv, capture_output=True) that also returns the
-    command's own peak resident set size as .maxrss_kib (from GNU time) and
-    the wall time of the whole run as .seconds. Standard input is @stdin
+    command's own peak resident set size as .maxrss_kib and its CPU time
+    (user + system) as .cpu_seconds (both from GNU time), and the wall time
+    of the whole run as .seconds. Standard input is @stdin
     (bytes), the file @stdin_path, or empty. Killed after @timeout seconds
     (TimeoutExpired)."""
     if not os.access(GNU_TIME, os.X_OK):
         raise TestFailed("%s is missing (Debian package time)" % GNU_TIME)
     with tempfile.NamedTemporaryFile(mode="r") as report, \
             open(stdin_path or os.devnull, "rb") as infile:
-        cmd = [GNU_TIME, "-f", "%M", "-o", report.name, "--"] + list(argv)
+        cmd = [GNU_TIME, "-f", "%M %U %S", "-o", report.name, "--"] + list(argv)
         start = time.monotonic()
         # Its own process group, so that a timeout stops the command too.
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if stdin is not None else infile,
@@ -175,9 +176,10 @@ def run_measured(argv, stdin=None, stdin_path=None, timeout=90):
             proc.communicate()
             raise
         # "Command exited with non-zero status N" may come first.
-        maxrss_kib = int(report.read().split()[-1])
+        fields = report.read().split()[-3:]
     p = subprocess.CompletedProcess(argv, proc.returncode, out, err)
-    p.maxrss_kib = maxrss_kib
+    p.maxrss_kib = int(fields[0])
+    p.cpu_seconds = float(fields[1]) + float(fields[2])
     p.seconds = seconds
     return p
 
