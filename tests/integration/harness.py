@@ -9,9 +9,11 @@ import json
 import os
 import select
 import shlex
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 TOP = os.environ["POSTAGE_TEST_HOME"]          # the throw-away profile
@@ -85,7 +87,8 @@ def ca_file():
 class Server:
     """aiosmtpd on 127.0.0.1: STARTTLS (or implicit TLS), AUTH required."""
 
-    def __init__(self, user, password, implicit_tls=False, name="spool"):
+    def __init__(self, user, password, implicit_tls=False, name="spool",
+                 data_size_limit=None, stderr=None):
         self.user = user
         self.password = password
         self.spool = os.path.join(TOP, name)
@@ -94,7 +97,9 @@ class Server:
                 "--spool", self.spool, "--host", "127.0.0.1", "--port", "0"]
         if implicit_tls:
             args.append("--implicit-tls")
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE)
+        if data_size_limit is not None:
+            args += ["--data-size-limit", str(data_size_limit)]
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=stderr)
         self.port = self._read_port(deadline=time.monotonic() + 20)
         print("server listening on 127.0.0.1:%d (%s)"
               % (self.port, "implicit TLS" if implicit_tls else "STARTTLS"))
@@ -138,11 +143,56 @@ class Server:
         self.stop()
 
 
-def postage(*args, stdin=None, timeout=90):
-    """Runs the real binary; echoes what it did into the test log."""
+# GNU time (Debian package `time`) forks the measured command from its own
+# ~1 MiB process. Not wait4() on a child of this one: a child's ru_maxrss
+# counts the memory of the Python process it was forked from (Linux records
+# the old address space's high-water mark at exec), so /bin/true would show
+# whatever this process holds.
+GNU_TIME = "/usr/bin/time"
+
+
+def run_measured(argv, stdin=None, stdin_path=None, timeout=90):
+    """subprocess.run(argv, capture_output=True) that also returns the
+    command's own peak resident set size as .maxrss_kib and its CPU time
+    (user + system) as .cpu_seconds (both from GNU time), and the wall time
+    of the whole run as .seconds. Standard input is @stdin
+    (bytes), the file @stdin_path, or empty. Killed after @timeout seconds
+    (TimeoutExpired)."""
+    if not os.access(GNU_TIME, os.X_OK):
+        raise TestFailed("%s is missing (Debian package time)" % GNU_TIME)
+    with tempfile.NamedTemporaryFile(mode="r") as report, \
+            open(stdin_path or os.devnull, "rb") as infile:
+        cmd = [GNU_TIME, "-f", "%M %U %S", "-o", report.name, "--"] + list(argv)
+        start = time.monotonic()
+        # Its own process group, so that a timeout stops the command too.
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if stdin is not None else infile,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                start_new_session=True)
+        try:
+            out, err = proc.communicate(stdin, timeout=timeout)
+            seconds = time.monotonic() - start
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            raise
+        # "Command exited with non-zero status N" may come first.
+        fields = report.read().split()[-3:]
+    p = subprocess.CompletedProcess(argv, proc.returncode, out, err)
+    p.maxrss_kib = int(fields[0])
+    p.cpu_seconds = float(fields[1]) + float(fields[2])
+    p.seconds = seconds
+    return p
+
+
+def postage(*args, stdin=None, timeout=90, measure=False):
+    """Runs the real binary; echoes what it did into the test log. With
+    measure=True the result also has .maxrss_kib and .seconds (run_measured)."""
     print("$ postage " + shlex.join(args))
-    p = subprocess.run([POSTAGE] + list(args), input=stdin, capture_output=True,
-                       timeout=timeout)
+    if measure:
+        p = run_measured([POSTAGE] + list(args), stdin=stdin, timeout=timeout)
+    else:
+        p = subprocess.run([POSTAGE] + list(args), input=stdin, capture_output=True,
+                           timeout=timeout)
     p.out = p.stdout.decode("utf-8", "replace")
     p.err = p.stderr.decode("utf-8", "replace")
     for line in p.out.splitlines():
@@ -150,6 +200,8 @@ def postage(*args, stdin=None, timeout=90):
     for line in p.err.splitlines():
         print("  err| " + line)
     print("  exit %d" % p.returncode)
+    if measure:
+        print("  %.1f s, peak RSS %.1f MiB" % (p.seconds, p.maxrss_kib / 1024))
     return p
 
 

@@ -9,7 +9,8 @@ Debian's aiosmtpd with a certificate made by `make-certs.sh DIR`: NAME.pem and
 NAME.key, by default good.pem/good.key (--cert-name unknown-ca serves one from
 an authority the client does not trust). Without --implicit-tls the session starts in cleartext and STARTTLS
 is required before anything else; with --implicit-tls TLS starts at the first
-byte. AUTH PLAIN and LOGIN are required, and only offered over TLS.
+byte. AUTH PLAIN and LOGIN are required, and only offered over TLS. The EHLO reply
+offers SIZE --data-size-limit (aiosmtpd's 32 MiB unless told; 0 = no limit).
 
 Once listening it prints exactly `PORT <n>` on stdout. Every accepted message
 is kept as SPOOL/NNNN.eml (the bytes received, after dot-unstuffing) and
@@ -30,7 +31,7 @@ import ssl
 import sys
 import warnings
 
-from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+from aiosmtpd.smtp import DATA_SIZE_DEFAULT, SMTP, AuthResult, LoginPassword
 
 log = logging.getLogger("postage-test-server")
 
@@ -131,7 +132,8 @@ async def serve(args):
     def factory():
         common = dict(loop=loop, hostname="localhost", ident="Postage test server (aiosmtpd)",
                       authenticator=authenticator, auth_required=True,
-                      auth_exclude_mechanism=[])
+                      auth_exclude_mechanism=[],
+                      data_size_limit=args.data_size_limit or None)
         if args.implicit_tls:
             # The whole connection is TLS, so nothing to upgrade: aiosmtpd
             # cannot see that, hence auth_require_tls=False here.
@@ -167,6 +169,9 @@ def main():
                    help="serve CERT_DIR/NAME.pem with NAME.key (default: good)")
     p.add_argument("--refuse-while", metavar="FILE",
                    help="answer MAIL FROM with 451 while FILE exists")
+    p.add_argument("--data-size-limit", type=int, default=DATA_SIZE_DEFAULT,
+                   help="largest message taken, in bytes, offered as SIZE (default: "
+                        "aiosmtpd's %d; 0 = no limit)" % DATA_SIZE_DEFAULT)
     args = p.parse_args()
     if os.path.basename(args.cert_name) != args.cert_name:
         p.error("--cert-name is a file name in --cert-dir, without .pem")
