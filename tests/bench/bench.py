@@ -21,11 +21,10 @@ What each tool does in the timed run:
   msmtp    `msmtp -C RC -a bench RCPT < MESSAGE`: the message Postage built,
            read from stdin; password in the rc file.
   curl     `curl smtp://… --upload-file MESSAGE`: the same prebuilt message;
-           password on the command line. curl sets TCP_NODELAY; Postage and
-           msmtp do not. For Postage that costs two ~40 ms Nagle/delayed-ACK
-           stalls per message (strace: EHLO written right after the TLS
-           Finished, and the final "." right after the body); msmtp shows
-           two waits of the same length.
+           password on the command line. curl and Postage set TCP_NODELAY;
+           msmtp does not, which costs it two ~40 ms Nagle/delayed-ACK stalls
+           per message (EHLO right after the TLS Finished, the final "."
+           right after the body).
 All three start from the same message bytes (what Postage sent, as the server
 received it), and the bench checks that each tool's copy arrived identical.
 """

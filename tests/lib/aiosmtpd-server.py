@@ -3,7 +3,7 @@
 
   /usr/bin/python3 tests/lib/aiosmtpd-server.py --cert-dir DIR --user USER \
       --password PASS --spool DIR [--host 127.0.0.1] [--port 0] [--implicit-tls]
-      [--cert-name good] [--refuse-while FILE]
+      [--cert-name good] [--refuse-while FILE] [--data-size-limit BYTES]
 
 Debian's aiosmtpd with a certificate made by `make-certs.sh DIR`: NAME.pem and
 NAME.key, by default good.pem/good.key (--cert-name unknown-ca serves one from
