@@ -3,13 +3,18 @@
 
   /usr/bin/python3 tests/lib/aiosmtpd-server.py --cert-dir DIR --user USER \
       --password PASS --spool DIR [--host 127.0.0.1] [--port 0] [--implicit-tls]
-      [--cert-name good]
+      [--cert-name good] [--refuse-file FILE]
 
 Debian's aiosmtpd with a certificate made by `make-certs.sh DIR`: NAME.pem and
 NAME.key, by default good.pem/good.key (--cert-name unknown-ca serves one from
 an authority the client does not trust). Without --implicit-tls the session starts in cleartext and STARTTLS
 is required before anything else; with --implicit-tls TLS starts at the first
 byte. AUTH PLAIN and LOGIN are required, and only offered over TLS.
+
+With --refuse-file, FILE is read again at every RCPT TO: each line is an
+address, a space and the reply that refuses it (`temp@example.test 451 4.7.1
+Try again later`). A test lifts a refusal by rewriting the file; a missing
+file refuses nothing.
 
 Once listening it prints exactly `PORT <n>` on stdout. Every accepted message
 is kept as SPOOL/NNNN.eml (the bytes received, after dot-unstuffing) and
@@ -71,9 +76,33 @@ class Spool:
         return stem, path
 
 
+def read_refusals(path):
+    refusals = {}
+    if path is None:
+        return refusals
+    try:
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                address, _, reply = line.strip().partition(" ")
+                if address and reply:
+                    refusals[address.lower()] = reply
+    except FileNotFoundError:
+        pass
+    return refusals
+
+
 class Handler:
-    def __init__(self, spool):
+    def __init__(self, spool, refuse_file=None):
         self.spool = spool
+        self.refuse_file = refuse_file
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        reply = read_refusals(self.refuse_file).get(address.lower())
+        if reply is not None:
+            print("refused <%s>: %s" % (address, reply), file=sys.stderr, flush=True)
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         content = envelope.original_content
@@ -113,7 +142,7 @@ def tls_context(cert_dir, cert_name="good"):
 
 async def serve(args):
     ctx = tls_context(args.cert_dir, args.cert_name)
-    handler = Handler(Spool(args.spool))
+    handler = Handler(Spool(args.spool), args.refuse_file)
     authenticator = make_authenticator(args.user, args.password)
 
     def factory():
@@ -153,6 +182,8 @@ def main():
     p.add_argument("--implicit-tls", action="store_true")
     p.add_argument("--cert-name", default="good",
                    help="serve CERT_DIR/NAME.pem with NAME.key (default: good)")
+    p.add_argument("--refuse-file",
+                   help="refuse the recipients listed in this file (re-read at every RCPT)")
     args = p.parse_args()
     if os.path.basename(args.cert_name) != args.cert_name:
         p.error("--cert-name is a file name in --cert-dir, without .pem")
