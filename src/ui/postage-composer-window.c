@@ -1540,17 +1540,10 @@ postage_composer_window_constructed (GObject *object)
 
   if (self->passwords == NULL)
     self->passwords = postage_session_passwords_new ();
-  /* The application's, normally; without one (tests), a private outbox
-   * queue and drafts in the default folders. */
-  if (POSTAGE_IS_APPLICATION (gtk_window_get_application (GTK_WINDOW (self))))
-    {
-      PostageApplication *app = POSTAGE_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
-
-      if (self->drafts == NULL)
-        self->drafts = g_object_ref (postage_application_get_draft_store (app));
-      if (self->queue == NULL)
-        self->queue = g_object_ref (postage_application_get_outbox_queue (app));
-    }
+  /* The application's, normally (postage_composer_window_new() passes them:
+   * "application" is not a construct property, so it is still unset here);
+   * without one (tests), a private outbox queue and drafts in the default
+   * folders. */
   if (self->drafts == NULL)
     self->drafts = postage_draft_store_new (NULL);
   if (self->queue == NULL)
@@ -1838,6 +1831,18 @@ postage_composer_window_new (GtkApplication          *application,
   g_return_val_if_fail (application == NULL || GTK_IS_APPLICATION (application), NULL);
   g_return_val_if_fail (POSTAGE_IS_ACCOUNT_STORE (store), NULL);
   g_return_val_if_fail (passwords == NULL || POSTAGE_IS_SESSION_PASSWORDS (passwords), NULL);
+
+  /* The application's queue and drafts: its queue is the one that keeps the
+   * program alive while this window's message goes out, and that tells how
+   * it went when the window has no focus. */
+  if (POSTAGE_IS_APPLICATION (application))
+    return g_object_new (POSTAGE_TYPE_COMPOSER_WINDOW,
+                         "application", application,
+                         "store", store,
+                         "session-passwords", passwords,
+                         "queue", postage_application_get_outbox_queue (POSTAGE_APPLICATION (application)),
+                         "drafts", postage_application_get_draft_store (POSTAGE_APPLICATION (application)),
+                         NULL);
 
   return g_object_new (POSTAGE_TYPE_COMPOSER_WINDOW,
                        "application", application,

@@ -3,7 +3,8 @@
 
   /usr/bin/python3 tests/lib/aiosmtpd-server.py --cert-dir DIR --user USER \
       --password PASS --spool DIR [--host 127.0.0.1] [--port 0] [--implicit-tls]
-      [--cert-name good] [--refuse-while FILE] [--data-size-limit BYTES]
+      [--cert-name good] [--refuse-while FILE] [--refuse-file FILE]
+      [--data-size-limit BYTES]
 
 Debian's aiosmtpd with a certificate made by `make-certs.sh DIR`: NAME.pem and
 NAME.key, by default good.pem/good.key (--cert-name unknown-ca serves one from
@@ -11,6 +12,11 @@ an authority the client does not trust). Without --implicit-tls the session star
 is required before anything else; with --implicit-tls TLS starts at the first
 byte. AUTH PLAIN and LOGIN are required, and only offered over TLS. The EHLO reply
 offers SIZE --data-size-limit (aiosmtpd's 32 MiB unless told; 0 = no limit).
+
+With --refuse-file, FILE is read again at every RCPT TO: each line is an
+address, a space and the reply that refuses it (`temp@example.test 451 4.7.1
+Try again later`). A test lifts a refusal by rewriting the file; a missing
+file refuses nothing.
 
 Once listening it prints exactly `PORT <n>` on stdout. Every accepted message
 is kept as SPOOL/NNNN.eml (the bytes received, after dot-unstuffing) and
@@ -74,10 +80,26 @@ class Spool:
         return stem, path
 
 
+def read_refusals(path):
+    refusals = {}
+    if path is None:
+        return refusals
+    try:
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                address, _, reply = line.strip().partition(" ")
+                if address and reply:
+                    refusals[address.lower()] = reply
+    except FileNotFoundError:
+        pass
+    return refusals
+
+
 class Handler:
-    def __init__(self, spool, refuse_while=None):
+    def __init__(self, spool, refuse_while=None, refuse_file=None):
         self.spool = spool
         self.refuse_while = refuse_while
+        self.refuse_file = refuse_file
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         if self.refuse_while and os.path.exists(self.refuse_while):
@@ -86,6 +108,14 @@ class Handler:
             return "451 4.3.2 Not accepting messages right now (test switch)"
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        reply = read_refusals(self.refuse_file).get(address.lower())
+        if reply is not None:
+            print("refused <%s>: %s" % (address, reply), file=sys.stderr, flush=True)
+            return reply
+        envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
@@ -126,7 +156,7 @@ def tls_context(cert_dir, cert_name="good"):
 
 async def serve(args):
     ctx = tls_context(args.cert_dir, args.cert_name)
-    handler = Handler(Spool(args.spool), args.refuse_while)
+    handler = Handler(Spool(args.spool), args.refuse_while, args.refuse_file)
     authenticator = make_authenticator(args.user, args.password)
 
     def factory():
@@ -172,6 +202,8 @@ def main():
     p.add_argument("--data-size-limit", type=int, default=DATA_SIZE_DEFAULT,
                    help="largest message taken, in bytes, offered as SIZE (default: "
                         "aiosmtpd's %d; 0 = no limit)" % DATA_SIZE_DEFAULT)
+    p.add_argument("--refuse-file",
+                   help="refuse the recipients listed in this file (re-read at every RCPT)")
     args = p.parse_args()
     if os.path.basename(args.cert_name) != args.cert_name:
         p.error("--cert-name is a file name in --cert-dir, without .pem")

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <signal.h>
+#include <string.h>
 #include <sys/prctl.h>
 
 #include "ui-test-common.h"
@@ -53,6 +54,22 @@ ui_test_spin_until (gboolean (*done) (gpointer data),
   if (!timed_out)
     g_source_remove (id);
   g_assert_false (timed_out);
+}
+
+static gboolean
+tick_cb (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+void
+ui_test_poll_until (gboolean (*done) (gpointer data),
+                    gpointer  data)
+{
+  guint tick = g_timeout_add (20, tick_cb, NULL);
+
+  ui_test_spin_until (done, data);
+  g_source_remove (tick);
 }
 
 static gboolean
@@ -136,6 +153,169 @@ ui_test_text_view_dup_text (GtkTextView *view)
   return gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
 }
 
+void
+ui_test_type (GtkEditable *editable,
+              const char  *text)
+{
+  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      int position = -1;
+
+      gtk_editable_set_position (editable, -1);
+      position = gtk_editable_get_position (editable);
+      gtk_editable_insert_text (editable, p, (int) (g_utf8_next_char (p) - p), &position);
+    }
+}
+
+void
+ui_test_type_in_view (GtkTextView *view,
+                      const char  *text)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (view);
+
+  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      GtkTextIter end;
+
+      gtk_text_buffer_get_end_iter (buffer, &end);
+      gtk_text_buffer_insert (buffer, &end, p, (int) (g_utf8_next_char (p) - p));
+    }
+}
+
+gboolean
+ui_test_shows_text (GtkWidget  *widget,
+                    const char *text)
+{
+  if (GTK_IS_LABEL (widget) && gtk_widget_get_visible (widget) &&
+      strstr (gtk_label_get_text (GTK_LABEL (widget)), text) != NULL)
+    return TRUE;
+
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    if (ui_test_shows_text (c, text))
+      return TRUE;
+
+  return FALSE;
+}
+
+GtkWidget *
+ui_test_find_button (GtkWidget  *widget,
+                     const char *label)
+{
+  if (GTK_IS_BUTTON (widget) && gtk_widget_get_visible (widget) &&
+      g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), label) == 0)
+    return widget;
+
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = ui_test_find_button (c, label);
+
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
+GtkWidget *
+ui_test_find_action_button (GtkWidget  *widget,
+                            const char *action_name,
+                            GVariant   *target)
+{
+  g_autoptr(GVariant) owned = target != NULL ? g_variant_ref_sink (target) : NULL;
+
+  if (GTK_IS_BUTTON (widget) && gtk_widget_get_visible (widget) &&
+      g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), action_name) == 0 &&
+      (owned == NULL ||
+       (gtk_actionable_get_action_target_value (GTK_ACTIONABLE (widget)) != NULL &&
+        g_variant_equal (gtk_actionable_get_action_target_value (GTK_ACTIONABLE (widget)),
+                         owned))))
+    return widget;
+
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = ui_test_find_action_button (c, action_name, owned);
+
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
+void
+ui_test_click (GtkWidget *button)
+{
+  g_assert_true (GTK_IS_BUTTON (button));
+  g_assert_true (gtk_widget_is_visible (button));
+  g_assert_true (gtk_widget_is_sensitive (button));
+  g_signal_emit_by_name (button, "clicked");
+}
+
+/* A label with text inside @widget: what GTK names a button by when nothing
+ * else names it. */
+static gboolean
+has_label_inside (GtkWidget *widget)
+{
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    if ((GTK_IS_LABEL (c) && gtk_widget_get_visible (c) &&
+         *gtk_label_get_text (GTK_LABEL (c)) != '\0') || has_label_inside (c))
+      return TRUE;
+
+  return FALSE;
+}
+
+static gboolean
+is_control (GtkWidget *widget)
+{
+  /* A GtkText is the inside of an entry, which is what gets the name. */
+  return GTK_IS_BUTTON (widget) || GTK_IS_MENU_BUTTON (widget) || GTK_IS_ENTRY (widget) ||
+         GTK_IS_PASSWORD_ENTRY (widget) || GTK_IS_SEARCH_ENTRY (widget) ||
+         GTK_IS_TEXT_VIEW (widget) || GTK_IS_DROP_DOWN (widget) || GTK_IS_SWITCH (widget) ||
+         GTK_IS_SPIN_BUTTON (widget) || GTK_IS_SCALE (widget);
+}
+
+static void
+collect_unlabelled (GtkWidget *widget,
+                    GPtrArray *found)
+{
+  if (!gtk_widget_get_visible (widget))
+    return;
+
+  if (is_control (widget) &&
+      !gtk_test_accessible_has_property (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_PROPERTY_LABEL) &&
+      !gtk_test_accessible_has_relation (GTK_ACCESSIBLE (widget),
+                                         GTK_ACCESSIBLE_RELATION_LABELLED_BY) &&
+      !((GTK_IS_BUTTON (widget) || GTK_IS_MENU_BUTTON (widget)) && has_label_inside (widget)))
+    {
+      const char *tooltip = gtk_widget_get_tooltip_text (widget);
+      const char *name = gtk_widget_get_name (widget);
+
+      g_ptr_array_add (found, g_strdup_printf ("%s (name “%s”, tooltip “%s”)",
+                                               G_OBJECT_TYPE_NAME (widget), name,
+                                               tooltip != NULL ? tooltip : ""));
+    }
+
+  /* An entry's own text and icons are parts of it, not controls of their own. */
+  if (GTK_IS_ENTRY (widget) || GTK_IS_PASSWORD_ENTRY (widget) || GTK_IS_SPIN_BUTTON (widget))
+    return;
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    collect_unlabelled (c, found);
+}
+
+GPtrArray *
+ui_test_list_unlabelled (GtkWidget *widget)
+{
+  GPtrArray *found = g_ptr_array_new_with_free_func (g_free);
+
+  collect_unlabelled (widget, found);
+  return found;
+}
+
 guint
 ui_test_count_spooled (const char *spool)
 {
@@ -187,13 +367,14 @@ ui_test_make_certs (const char *cert_dir)
   }
 }
 
-gboolean
-ui_test_start_server (UiTestServer *server,
-                      const char   *cert_dir,
-                      const char   *cert_name,
-                      const char   *user,
-                      const char   *password,
-                      const char   *spool)
+static gboolean
+start_server (UiTestServer *server,
+              const char   *cert_dir,
+              const char   *cert_name,
+              const char   *user,
+              const char   *password,
+              const char   *spool,
+              const char   *refuse_file)
 {
   g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GError) error = NULL;
@@ -219,6 +400,11 @@ ui_test_start_server (UiTestServer *server,
   g_ptr_array_add (argv, (gpointer) password);
   g_ptr_array_add (argv, (gpointer) "--spool");
   g_ptr_array_add (argv, (gpointer) spool);
+  if (refuse_file != NULL)
+    {
+      g_ptr_array_add (argv, (gpointer) "--refuse-file");
+      g_ptr_array_add (argv, (gpointer) refuse_file);
+    }
   g_ptr_array_add (argv, NULL);
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
@@ -237,6 +423,28 @@ ui_test_start_server (UiTestServer *server,
   server->port = (guint16) g_ascii_strtoull (line + 5, NULL, 10);
   g_assert_cmpuint (server->port, >, 0);
   return TRUE;
+}
+
+gboolean
+ui_test_start_server (UiTestServer *server,
+                      const char   *cert_dir,
+                      const char   *cert_name,
+                      const char   *user,
+                      const char   *password,
+                      const char   *spool)
+{
+  return start_server (server, cert_dir, cert_name, user, password, spool, NULL);
+}
+
+gboolean
+ui_test_start_server_refusing (UiTestServer *server,
+                               const char   *cert_dir,
+                               const char   *user,
+                               const char   *password,
+                               const char   *spool,
+                               const char   *refuse_file)
+{
+  return start_server (server, cert_dir, NULL, user, password, spool, refuse_file);
 }
 
 void

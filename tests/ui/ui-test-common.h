@@ -31,6 +31,11 @@ gpointer        ui_test_child                 (gpointer       widget,
 void            ui_test_spin_until            (gboolean     (*done) (gpointer data),
                                                gpointer       data);
 
+/* As ui_test_spin_until(), for a condition no event of this process signals
+ * (a file another process writes): checks it every 20 ms, within the bound. */
+void            ui_test_poll_until            (gboolean     (*done) (gpointer data),
+                                               gpointer       data);
+
 /* Waits until @window has been mapped and painted a few times, so that the
  * layout (and any revealer or stack transition) has settled. */
 void            ui_test_wait_for_frames       (GtkWindow     *window);
@@ -40,6 +45,38 @@ void            ui_test_save_screenshot       (GtkWindow     *window,
                                                const char    *name);
 
 char           *ui_test_text_view_dup_text    (GtkTextView   *view);
+
+/* Types @text at the end of @editable (or of @view's buffer) one character at
+ * a time, each a separate change, as keystrokes would make it. */
+void            ui_test_type                  (GtkEditable   *editable,
+                                               const char    *text);
+void            ui_test_type_in_view          (GtkTextView   *view,
+                                               const char    *text);
+
+/* Is there a visible label under @widget (toasts included) whose text holds @text? */
+gboolean        ui_test_shows_text            (GtkWidget     *widget,
+                                               const char    *text);
+
+/* The first visible button under @widget whose label is @label (mnemonic
+ * underscores included, as in the .ui file), or NULL. */
+GtkWidget      *ui_test_find_button           (GtkWidget     *widget,
+                                               const char    *label);
+
+/* The first visible button under @widget that activates @action_name
+ * (with @target, or any target when NULL), or NULL. */
+GtkWidget      *ui_test_find_action_button    (GtkWidget     *widget,
+                                               const char    *action_name,
+                                               GVariant      *target);
+
+/* A click on @button: its "clicked", at once (gtk_widget_activate() would
+ * wait for the press animation). Asserts it is visible and sensitive. */
+void            ui_test_click                 (GtkWidget     *button);
+
+/* The controls under @widget (buttons, entries, text views, drop-downs,
+ * switches) that a screen reader could not name: no accessible label, no
+ * labelled-by relation and no label inside. One line each, for messages;
+ * an empty array when every control has a name. */
+GPtrArray      *ui_test_list_unlabelled       (GtkWidget     *widget);
 
 /* How many messages (.eml) the server has written to @spool. */
 guint           ui_test_count_spooled         (const char    *spool);
@@ -64,6 +101,14 @@ gboolean        ui_test_start_server          (UiTestServer  *server,
                                                const char    *user,
                                                const char    *password,
                                                const char    *spool);
+/* The same, refusing the recipients listed in @refuse_file (the server's
+ * --refuse-file: "ADDRESS REPLY" lines, read again at every RCPT TO). */
+gboolean        ui_test_start_server_refusing (UiTestServer  *server,
+                                               const char    *cert_dir,
+                                               const char    *user,
+                                               const char    *password,
+                                               const char    *spool,
+                                               const char    *refuse_file);
 void            ui_test_stop_server           (UiTestServer  *server);
 
 /* What AdwApplication does for the real program, so screenshots look right:
