@@ -17,8 +17,13 @@
 char *
 _postage_store_new_id (void)
 {
-  return g_strdup_printf ("%" G_GINT64_FORMAT ".%08x", g_get_real_time () / G_USEC_PER_SEC,
-                          g_random_int ());
+  gint64 now = g_get_real_time ();
+
+  /* Seconds, then microseconds, so that entries made in the same second
+   * still list in the order they were made; the random part keeps two
+   * processes apart. */
+  return g_strdup_printf ("%" G_GINT64_FORMAT ".%06d_%08x", now / G_USEC_PER_SEC,
+                          (int) (now % G_USEC_PER_SEC), g_random_int ());
 }
 
 gboolean

@@ -81,7 +81,8 @@ describe_state (const PostageOutboxEntry *entry)
                                            "Waiting; tried %2$u times, next try at %1$s",
                                            entry->attempts), when, entry->attempts);
     case POSTAGE_OUTBOX_STATE_FAILED:
-      return g_strdup (_("Not sent: the server refused it, or Postage could not send it"));
+      /* The reason follows on the next line, in the server's words. */
+      return g_strdup (_("Not sent"));
     case POSTAGE_OUTBOX_STATE_UNCERTAIN:
       return g_strdup (_("May have been sent: check with a recipient before sending it again"));
     case POSTAGE_OUTBOX_STATE_BROKEN:
@@ -119,6 +120,26 @@ make_button (const char *icon,
   return button;
 }
 
+/* Waiting, failed and "may have been sent" look different at a glance. */
+static GtkWidget *
+make_state_icon (const PostageOutboxEntry *entry,
+                 const char               *state)
+{
+  const char *icon = "document-open-recent-symbolic";
+  const char *style = NULL;
+  GtkWidget *image;
+
+  if (entry->state == POSTAGE_OUTBOX_STATE_FAILED || entry->state == POSTAGE_OUTBOX_STATE_BROKEN)
+    icon = "dialog-error-symbolic", style = "error";
+  else if (entry->state == POSTAGE_OUTBOX_STATE_UNCERTAIN)
+    icon = "dialog-warning-symbolic", style = "warning";
+  image = gtk_image_new_from_icon_name (icon);
+  if (style != NULL)
+    gtk_widget_add_css_class (image, style);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (image), GTK_ACCESSIBLE_PROPERTY_LABEL, state, -1);
+  return image;
+}
+
 static GtkWidget *
 make_row (PostageOutboxWindow      *self,
           const PostageOutboxEntry *entry)
@@ -136,14 +157,15 @@ make_row (PostageOutboxWindow      *self,
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), subject);
   /* Who, where it stands, and what went wrong last, a line each. */
   if (*recipients != '\0')
-    /* Translators: %s lists addresses */
-    g_string_append_printf (subtitle, _("To: %s"), recipients);
+    /* Translators: %s lists every address it goes to, Cc and Bcc included */
+    g_string_append_printf (subtitle, _("Recipients: %s"), recipients);
   g_string_append_printf (subtitle, "%s%s", subtitle->len > 0 ? "\n" : "", state);
   if (entry->last_error != NULL)
     g_string_append_printf (subtitle, "\n%s", entry->last_error);
   adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle->str);
   adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (row), 6);
   gtk_widget_set_name (row, entry->id);
+  adw_action_row_add_prefix (ADW_ACTION_ROW (row), make_state_icon (entry, state));
 
   if (entry->busy)
     {
@@ -158,8 +180,9 @@ make_row (PostageOutboxWindow      *self,
   if (entry->state != POSTAGE_OUTBOX_STATE_BROKEN)
     adw_action_row_add_suffix (ADW_ACTION_ROW (row),
                                make_button ("mail-send-symbolic",
-                                            entry->state == POSTAGE_OUTBOX_STATE_UNCERTAIN
-                                            ? _("Send Again") : _("Retry Now"),
+                                            entry->state == POSTAGE_OUTBOX_STATE_QUEUED ||
+                                            entry->state == POSTAGE_OUTBOX_STATE_SENDING
+                                            ? _("Retry Now") : _("Send Again"),
                                             "outbox.retry", entry->id));
   /* Only what came from a composer can go back to one. */
   if (entry->state != POSTAGE_OUTBOX_STATE_BROKEN &&
