@@ -292,6 +292,7 @@ static void restore_drafts_action (GSimpleAction *action, GVariant *param, gpoin
 static void show_outbox_action (GSimpleAction *action, GVariant *param, gpointer user_data);
 static void retry_send_action (GSimpleAction *action, GVariant *param, gpointer user_data);
 static void edit_outbox_action (GSimpleAction *action, GVariant *param, gpointer user_data);
+static void open_draft_action (GSimpleAction *action, GVariant *param, gpointer user_data);
 
 static const GActionEntry app_actions[] = {
   { .name = "add-account", .activate = add_account_action },
@@ -304,6 +305,7 @@ static const GActionEntry app_actions[] = {
   { .name = "show-outbox", .activate = show_outbox_action },
   { .name = "retry-send", .activate = retry_send_action, .parameter_type = "s" },
   { .name = "edit-outbox", .activate = edit_outbox_action, .parameter_type = "s" },
+  { .name = "open-draft", .activate = open_draft_action, .parameter_type = "s" },
 };
 
 /* The options of xdg-email(1), so that other programs can call us the same way. */
@@ -575,6 +577,37 @@ edit_outbox_action (GSimpleAction *action,
   gtk_window_present (GTK_WINDOW (composer));
 }
 
+/* A notification's way back to a message a composer took back: that
+ * window if it is still open, else the saved draft in a new one. */
+static void
+open_draft_action (GSimpleAction *action,
+                   GVariant      *param,
+                   gpointer       user_data)
+{
+  PostageApplication *self = user_data;
+  const char *id = g_variant_get_string (param, NULL);
+  g_autoptr(PostageDraft) draft = NULL;
+  g_autoptr(GError) error = NULL;
+  PostageComposerWindow *composer;
+
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next)
+    if (POSTAGE_IS_COMPOSER_WINDOW (l->data) &&
+        g_strcmp0 (postage_composer_window_get_draft_id (l->data), id) == 0)
+      {
+        gtk_window_present (l->data);
+        return;
+      }
+  if ((draft = postage_draft_store_load (self->drafts, id, &error)) == NULL)
+    {
+      /* Sent or discarded since: there is nothing to open. */
+      g_message ("Cannot open draft %s: %s", id, error->message);
+      return;
+    }
+  composer = new_composer (self);
+  postage_composer_window_load_draft (composer, id, draft);
+  gtk_window_present (GTK_WINDOW (composer));
+}
+
 static PostageComposerWindow *
 composer_sending (PostageApplication *self,
                   const char         *id)
@@ -601,11 +634,13 @@ describe_recipients (GStrv recipients)
                                        n - 1), recipients[0], n - 1);
 }
 
+/* @composer: the window that sent it, if it is still open. */
 static void
-notify_outcome (PostageApplication   *self,
-                const char           *id,
-                PostageOutboxOutcome  outcome,
-                const GError         *error)
+notify_outcome (PostageApplication    *self,
+                const char            *id,
+                PostageOutboxOutcome   outcome,
+                const GError          *error,
+                PostageComposerWindow *composer)
 {
   g_autoptr(GNotification) notification = NULL;
   g_autoptr(GKeyFile) sent = NULL;
@@ -615,6 +650,7 @@ notify_outcome (PostageApplication   *self,
   g_autofree char *who = NULL;
   g_autofree char *title = NULL;
   g_autofree char *notification_id = g_strconcat ("send-", id, NULL);
+  const char *draft_id;
 
   if (outcome == POSTAGE_OUTBOX_OUTCOME_SENT)
     {
@@ -664,6 +700,18 @@ notify_outcome (PostageApplication   *self,
       title = g_strdup_printf (_("Not sent: %s"), error->message);
       notification = g_notification_new (title);
       g_notification_set_body (notification, subject != NULL ? subject : who);
+      /* An open composer takes a refused message back to be fixed: it is
+       * no longer in the outbox, so the way back is that window. */
+      draft_id = composer != NULL ? postage_composer_window_get_draft_id (composer) : NULL;
+      if (draft_id != NULL)
+        {
+          g_notification_add_button_with_target (notification, _("Open Message"),
+                                                 "app.open-draft", "s", draft_id);
+          g_notification_set_default_action_and_target (notification, "app.open-draft", "s",
+                                                        draft_id);
+          g_application_send_notification (G_APPLICATION (self), notification_id, notification);
+          return;
+        }
       g_notification_add_button_with_target (notification, _("Retry"), "app.retry-send",
                                              "s", id);
       break;
@@ -693,7 +741,7 @@ queue_finished_cb (PostageApplication *self,
     postage_draft_store_forget_outbox (self->drafts, id);
   if (composer == NULL || !gtk_window_is_active (GTK_WINDOW (composer)) ||
       postage_composer_window_get_notify_always (composer))
-    notify_outcome (self, id, outcome, error);
+    notify_outcome (self, id, outcome, error, composer);
 }
 
 /* A message going out keeps the program alive with no window open. */

@@ -270,9 +270,11 @@ notice_buttons (Notice      *notice,
   return g_string_free (g_steal_pointer (&labels), FALSE);
 }
 
-/* The outbox id an "app.retry-send" button of a notification names. */
+/* The string an @action button of a notification names (an outbox id for
+ * app.retry-send, a draft id for app.open-draft). */
 static char *
-retry_target (const char *detailed)
+action_target (const char *detailed,
+               const char *action)
 {
   g_autofree char *name = NULL;
   g_autoptr(GVariant) target = NULL;
@@ -281,7 +283,7 @@ retry_target (const char *detailed)
   g_assert_nonnull (detailed);
   g_assert_true (g_action_parse_detailed_name (detailed, &name, &target, &error));
   g_assert_no_error (error);
-  g_assert_cmpstr (name, ==, "app.retry-send");
+  g_assert_cmpstr (name, ==, action);
   g_assert_nonnull (target);
   g_assert_true (g_variant_is_of_type (target, G_VARIANT_TYPE_STRING));
   return g_variant_dup_string (target, NULL);
@@ -849,14 +851,26 @@ test_notify_failed (void)
   g_assert_true (g_str_has_prefix (notice->summary, "Not sent: "));
   g_assert_nonnull (strstr (notice->summary, "User unknown in virtual mailbox table"));
   g_assert_cmpstr (notice->body, ==, "Are you still there?");
-  buttons = notice_buttons (notice, "Retry", &retry);
-  g_assert_cmpstr (buttons, ==, "Retry / Open Outbox");
-  id = retry_target (retry);
-  g_assert_true (postage_outbox_id_is_valid (id));
-  g_assert_true (has_default_action (notice));
-  /* The window took the message back to be fixed, and still holds it. */
+  /* The window took the message back to be fixed, and still holds it: the
+   * notification leads there, not to an outbox that no longer has it. */
   g_assert_cmpstr (gtk_editable_get_text (ui_test_child (composer, "to_entry")), ==, GONE_RCPT);
+  buttons = notice_buttons (notice, "Open Message", &retry);
+  g_assert_cmpstr (buttons, ==, "Open Message");
+  id = action_target (retry, "app.open-draft");
+  g_assert_cmpstr (id, ==, postage_composer_window_get_draft_id (composer));
+  g_assert_true (has_default_action (notice));
 
+  /* Even with that window closed, the button opens the message again. */
+  gtk_window_destroy (GTK_WINDOW (composer));
+  g_action_group_activate_action (G_ACTION_GROUP (env.app), "open-draft",
+                                  g_variant_new_string (id));
+  composer = NULL;
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (env.app)); l != NULL; l = l->next)
+    if (POSTAGE_IS_COMPOSER_WINDOW (l->data) &&
+        g_strcmp0 (postage_composer_window_get_draft_id (l->data), id) == 0)
+      composer = l->data;
+  g_assert_nonnull (composer);
+  g_assert_cmpstr (gtk_editable_get_text (ui_test_child (composer, "to_entry")), ==, GONE_RCPT);
   gtk_window_destroy (GTK_WINDOW (composer));
 }
 
@@ -885,7 +899,7 @@ test_notify_queued (void)
   g_assert_nonnull (strstr (notice->body, "Greylisted, come back later"));
   buttons = notice_buttons (notice, "Retry Now", &retry);
   g_assert_cmpstr (buttons, ==, "Retry Now / Open Outbox");
-  id = retry_target (retry);
+  id = action_target (retry, "app.retry-send");
   g_assert_true (entry_exists (id));
 
   /* Retry Now from the notification, the greylisting over: it arrives. */
