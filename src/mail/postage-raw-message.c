@@ -64,6 +64,10 @@ normalise (const char  *data,
         }
       g_byte_array_append (out, &c, 1);
     }
+  /* printf 'To: …\nSubject: x' ends without one: GMime would keep the
+   * last header open and glue the next header written onto its value. */
+  if (out->len > 0 && out->data[out->len - 1] != '\n')
+    g_byte_array_append (out, (const guint8 *) "\n", 1);
   return out;
 }
 
