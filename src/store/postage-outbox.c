@@ -503,6 +503,7 @@ load_entry (PostageOutbox  *outbox,
   g_autoptr(GKeyFile) keyfile = NULL;
   g_autoptr(GError) local_error = NULL;
   PostageOutboxEntry *entry;
+  GStatBuf info;
 
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
     {
@@ -526,6 +527,14 @@ load_entry (PostageOutbox  *outbox,
   entry->busy = !locked_here && is_locked (outbox, id);
   if (entry->state == POSTAGE_OUTBOX_STATE_BROKEN)
     return entry;
+  /* Postage only ever writes a regular file there: a link was put in its
+   * place by someone else, and sending would mail whatever it points at. */
+  if (g_lstat (message, &info) == 0 && S_ISLNK (info.st_mode))
+    {
+      postage_outbox_entry_free (entry);
+      return make_broken (outbox, id, _("Its message file was replaced by a link to another "
+                                        "file, so it is not sent."));
+    }
   if (!g_file_test (message, G_FILE_TEST_IS_REGULAR))
     {
       g_autofree char *sent = envelope_path (outbox, outbox->sent_dir, id);
