@@ -8,7 +8,9 @@ with: what reached a real aiosmtpd server, what was refused, what was kept.
   recipients, not an error;
 - a sidecar that is a FIFO: `outbox list` and `outbox flush` must not hang on
   it, and the other entries still go;
-- a message file that is a symbolic link to a file elsewhere: never sent.
+- a message file that is a symbolic link to a file elsewhere: never sent;
+- a sidecar whose envelope holds a line break ("\\r\\n" in the keyfile): no
+  SMTP command of its own must reach the server.
 """
 
 import email
@@ -61,12 +63,12 @@ def sendmail_input(server):
 def damaged_outbox(server, down_port):
     add_account("Down", USER, down_port, PASSWORD)
     ids = []
-    for subject in ("fifo", "symlink", "fine"):
+    for subject in ("fifo", "symlink", "inject", "fine"):
         p = postage("send", "--account", "Down", "--to", "z@example.test", "--subject", subject,
                     "--body", "x")
         check_eq(p.returncode, EX_TEMPFAIL, "queued while the server is down")
         ids.append(outbox_id(p))
-    fifo, link, fine = ids
+    fifo, link, inject, fine = ids
     # Point those entries at the working server.
     for msg_id in ids:
         path = os.path.join(OUTBOX, msg_id + ".envelope")
@@ -85,6 +87,14 @@ def damaged_outbox(server, down_port):
     os.unlink(message)
     os.symlink(secret, message)
 
+    path = os.path.join(OUTBOX, inject + ".envelope")
+    with open(path) as f:
+        text = f.read()
+    text = re.sub(r"recipients=.*\n", lambda m: "recipients=y@example.test>\\r\\nRCPT TO:<evil@"
+                  "example.test;\n", text)
+    with open(path, "w") as f:
+        f.write(text)
+
     try:
         p = postage("outbox", "list", timeout=20)
     except subprocess.TimeoutExpired:
@@ -93,6 +103,8 @@ def damaged_outbox(server, down_port):
           "the FIFO entry lists as broken")
     check(link in p.out and "broken" in p.out.split(link, 1)[1].split("\n", 1)[0],
           "the symlinked message lists as broken")
+    check(inject in p.out and "broken" in p.out.split(inject, 1)[1].split("\n", 1)[0],
+          "the entry with a line break in its envelope lists as broken")
     before = len(server.messages())
     try:
         p = postage("outbox", "flush", timeout=30)
@@ -104,6 +116,8 @@ def damaged_outbox(server, down_port):
     check(all(b"PRIVATE" not in raw for raw, _ in server.messages()),
           "the file behind the symlink never reached the server")
     check(os.path.exists(secret), "the file behind the symlink is untouched")
+    check(all("evil@example.test" not in env["rcpt_tos"] for _, env in server.messages()),
+          "no recipient smuggled in through the sidecar reached the server")
 
 
 def test():
