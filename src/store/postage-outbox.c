@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mail/postage-address.h"
 #include "postage-outbox.h"
 #include "postage-store-private.h"
 
@@ -392,8 +393,24 @@ entry_from_keyfile (PostageOutbox  *outbox,
         g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, "no recipients");
       return NULL;
     }
+  /* They go into MAIL FROM and RCPT TO as they are: a hand-edited
+   * sidecar must not be able to add SMTP commands or parameters. */
+  if (!postage_address_is_valid (outgoing->sender))
+    {
+      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                   "the sender is not a valid address");
+      return NULL;
+    }
   for (guint i = 0; recipients[i] != NULL; i++)
-    g_ptr_array_add (outgoing->recipients, g_strdup (recipients[i]));
+    {
+      if (!postage_address_is_valid (recipients[i]))
+        {
+          g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                       "recipient %u is not a valid address", i + 1);
+          return NULL;
+        }
+      g_ptr_array_add (outgoing->recipients, g_strdup (recipients[i]));
+    }
   outgoing->message_id = g_key_file_get_string (keyfile, G_ENVELOPE, "message-id", NULL);
   outgoing->size = g_key_file_get_uint64 (keyfile, G_ENVELOPE, "size", error);
   if (outgoing->size == 0)
