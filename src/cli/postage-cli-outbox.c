@@ -254,11 +254,19 @@ _postage_cli_deliver (PostageOutbox       *outbox,
 
       g_hash_table_iter_init (&iter, pending);
       while (g_hash_table_iter_next (&iter, &id, NULL))
-        if (!delivery.stopping)
-          g_printerr (_("postage: %s was not sent now: another Postage is sending it, or it is "
-                        "gone\n"), (const char *) id);
-      if (severity (POSTAGE_EXIT_TEMPFAIL) > severity (delivery.code))
-        delivery.code = POSTAGE_EXIT_TEMPFAIL;
+        {
+          g_autoptr(PostageOutboxEntry) entry = postage_outbox_get (outbox, id, NULL);
+
+          /* Sent or removed by another Postage meanwhile (two flushes from
+           * cron): nothing is left to do, so it is no temporary failure. */
+          if (entry == NULL && !delivery.stopping)
+            continue;
+          if (!delivery.stopping)
+            g_printerr (_("postage: %s was not sent now: another Postage is sending it\n"),
+                        (const char *) id);
+          if (severity (POSTAGE_EXIT_TEMPFAIL) > severity (delivery.code))
+            delivery.code = POSTAGE_EXIT_TEMPFAIL;
+        }
     }
   g_signal_handlers_disconnect_by_data (queue, &delivery);
   return delivery.code;

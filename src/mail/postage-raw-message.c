@@ -64,6 +64,10 @@ normalise (const char  *data,
         }
       g_byte_array_append (out, &c, 1);
     }
+  /* printf 'To: …\nSubject: x' ends without one: GMime would keep the
+   * last header open and glue the next header written onto its value. */
+  if (out->len > 0 && out->data[out->len - 1] != '\n')
+    g_byte_array_append (out, (const guint8 *) "\n", 1);
   return out;
 }
 
@@ -263,10 +267,15 @@ add_header_recipients (GPtrArray        *recipients,
       for (guint f = 0; ok && f < G_N_ELEMENTS (fields); f++)
         {
           g_autoptr(InternetAddressList) list = NULL;
+          const char *value = g_mime_header_get_raw_value (header);
 
           if (g_ascii_strcasecmp (g_mime_header_get_name (header), fields[f]) != 0)
             continue;
-          list = internet_address_list_parse (strict, g_mime_header_get_raw_value (header));
+          /* "Cc:" with nothing after it (mail(1), a script's empty
+           * variable) names nobody; sendmail and Postfix accept it. */
+          if (value == NULL || value[strspn (value, " \t\r\n")] == '\0')
+            continue;
+          list = internet_address_list_parse (strict, value);
           if (list == NULL)
             {
               g_set_error (error, POSTAGE_MAIL_ERROR, POSTAGE_MAIL_ERROR_INVALID_ADDRESS,

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mail/postage-address.h"
 #include "postage-outbox.h"
 #include "postage-store-private.h"
 
@@ -392,8 +393,24 @@ entry_from_keyfile (PostageOutbox  *outbox,
         g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, "no recipients");
       return NULL;
     }
+  /* They go into MAIL FROM and RCPT TO as they are: a hand-edited
+   * sidecar must not be able to add SMTP commands or parameters. */
+  if (!postage_address_is_valid (outgoing->sender))
+    {
+      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                   "the sender is not a valid address");
+      return NULL;
+    }
   for (guint i = 0; recipients[i] != NULL; i++)
-    g_ptr_array_add (outgoing->recipients, g_strdup (recipients[i]));
+    {
+      if (!postage_address_is_valid (recipients[i]))
+        {
+          g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                       "recipient %u is not a valid address", i + 1);
+          return NULL;
+        }
+      g_ptr_array_add (outgoing->recipients, g_strdup (recipients[i]));
+    }
   outgoing->message_id = g_key_file_get_string (keyfile, G_ENVELOPE, "message-id", NULL);
   outgoing->size = g_key_file_get_uint64 (keyfile, G_ENVELOPE, "size", error);
   if (outgoing->size == 0)
@@ -414,8 +431,49 @@ load_keyfile (const char  *path,
               GError     **error)
 {
   g_autoptr(GKeyFile) keyfile = g_key_file_new ();
+  g_autoptr(GString) data = g_string_new (NULL);
+  struct stat info;
+  char buffer[8192];
+  ssize_t got;
+  int fd;
 
-  if (!g_key_file_load_from_file (keyfile, path, G_KEY_FILE_KEEP_TRANSLATIONS, error))
+  /* Opened here rather than by g_key_file_load_from_file(), which would
+   * block for ever on a FIFO put in a sidecar's place (and so hang every
+   * list, flush and the window's queue) or read /dev/zero until memory
+   * runs out: only a regular file is a sidecar. */
+  fd = g_open (path, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0);
+  if (fd < 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), "%s: %s", path,
+                   g_strerror (saved));
+      return NULL;
+    }
+  if (fstat (fd, &info) != 0 || !S_ISREG (info.st_mode))
+    {
+      close (fd);
+      g_set_error_literal (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, _("Not a regular file"));
+      return NULL;
+    }
+  while ((got = read (fd, buffer, sizeof buffer)) != 0)
+    {
+      if (got < 0 && errno == EINTR)
+        continue;
+      if (got < 0)
+        {
+          int saved = errno;
+
+          close (fd);
+          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), "%s: %s", path,
+                       g_strerror (saved));
+          return NULL;
+        }
+      g_string_append_len (data, buffer, got);
+    }
+  close (fd);
+  if (!g_key_file_load_from_data (keyfile, data->str, data->len, G_KEY_FILE_KEEP_TRANSLATIONS,
+                                  error))
     return NULL;
   return g_steal_pointer (&keyfile);
 }
@@ -462,6 +520,7 @@ load_entry (PostageOutbox  *outbox,
   g_autoptr(GKeyFile) keyfile = NULL;
   g_autoptr(GError) local_error = NULL;
   PostageOutboxEntry *entry;
+  GStatBuf info;
 
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
     {
@@ -485,6 +544,14 @@ load_entry (PostageOutbox  *outbox,
   entry->busy = !locked_here && is_locked (outbox, id);
   if (entry->state == POSTAGE_OUTBOX_STATE_BROKEN)
     return entry;
+  /* Postage only ever writes a regular file there: a link was put in its
+   * place by someone else, and sending would mail whatever it points at. */
+  if (g_lstat (message, &info) == 0 && S_ISLNK (info.st_mode))
+    {
+      postage_outbox_entry_free (entry);
+      return make_broken (outbox, id, _("Its message file was replaced by a link to another "
+                                        "file, so it is not sent."));
+    }
   if (!g_file_test (message, G_FILE_TEST_IS_REGULAR))
     {
       g_autofree char *sent = envelope_path (outbox, outbox->sent_dir, id);
