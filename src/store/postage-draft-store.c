@@ -101,15 +101,12 @@ load (PostageDraftStore  *store,
       const char         *id,
       GError            **error)
 {
-  g_autoptr(GKeyFile) keyfile = g_key_file_new ();
   g_autofree char *path = NULL;
 
   if (!check_id (id, error))
     return NULL;
   path = draft_path (store->dir, id);
-  if (!g_key_file_load_from_file (keyfile, path, G_KEY_FILE_KEEP_TRANSLATIONS, error))
-    return NULL;
-  return g_steal_pointer (&keyfile);
+  return _postage_store_load_keyfile (path, error);
 }
 
 gboolean

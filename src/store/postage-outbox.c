@@ -426,57 +426,6 @@ entry_from_keyfile (PostageOutbox  *outbox,
   return g_steal_pointer (&entry);
 }
 
-static GKeyFile *
-load_keyfile (const char  *path,
-              GError     **error)
-{
-  g_autoptr(GKeyFile) keyfile = g_key_file_new ();
-  g_autoptr(GString) data = g_string_new (NULL);
-  struct stat info;
-  char buffer[8192];
-  ssize_t got;
-  int fd;
-
-  /* Opened here rather than by g_key_file_load_from_file(), which would
-   * block for ever on a FIFO put in a sidecar's place (and so hang every
-   * list, flush and the window's queue) or read /dev/zero until memory
-   * runs out: only a regular file is a sidecar. */
-  fd = g_open (path, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0);
-  if (fd < 0)
-    {
-      int saved = errno;
-
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), "%s: %s", path,
-                   g_strerror (saved));
-      return NULL;
-    }
-  if (fstat (fd, &info) != 0 || !S_ISREG (info.st_mode))
-    {
-      close (fd);
-      g_set_error_literal (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, _("Not a regular file"));
-      return NULL;
-    }
-  while ((got = read (fd, buffer, sizeof buffer)) != 0)
-    {
-      if (got < 0 && errno == EINTR)
-        continue;
-      if (got < 0)
-        {
-          int saved = errno;
-
-          close (fd);
-          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), "%s: %s", path,
-                       g_strerror (saved));
-          return NULL;
-        }
-      g_string_append_len (data, buffer, got);
-    }
-  close (fd);
-  if (!g_key_file_load_from_data (keyfile, data->str, data->len, G_KEY_FILE_KEEP_TRANSLATIONS,
-                                  error))
-    return NULL;
-  return g_steal_pointer (&keyfile);
-}
 
 /* A sidecar that cannot be read, or a message without a sidecar, becomes a
  * BROKEN entry with a fresh sidecar of its own, so that it is listed and
@@ -533,7 +482,7 @@ load_entry (PostageOutbox  *outbox,
       return make_broken (outbox, id, _("Its envelope (who it goes to) is missing, so it "
                                         "cannot be sent."));
     }
-  if ((keyfile = load_keyfile (path, &local_error)) == NULL ||
+  if ((keyfile = _postage_store_load_keyfile (path, &local_error)) == NULL ||
       (entry = entry_from_keyfile (outbox, id, keyfile, &local_error)) == NULL)
     {
       g_autofree char *reason = g_strdup_printf (_("Its envelope could not be read (%s), so it "
@@ -808,7 +757,7 @@ postage_outbox_load_draft (PostageOutbox  *outbox,
   if (!check_id (id, error))
     return NULL;
   path = envelope_path (outbox, outbox->outbox_dir, id);
-  if ((keyfile = load_keyfile (path, error)) == NULL)
+  if ((keyfile = _postage_store_load_keyfile (path, error)) == NULL)
     return NULL;
   if ((draft = postage_draft_from_keyfile (keyfile, G_DRAFT, &local_error)) == NULL)
     g_set_error (error, POSTAGE_OUTBOX_ERROR, POSTAGE_OUTBOX_ERROR_CORRUPT,
@@ -838,7 +787,7 @@ change_entry (PostageOutbox  *outbox,
     return FALSE;
   path = envelope_path (outbox, outbox->outbox_dir, id);
   ok = (entry = load_entry (outbox, id, TRUE, error)) != NULL &&
-       (keyfile = load_keyfile (path, error)) != NULL &&
+       (keyfile = _postage_store_load_keyfile (path, error)) != NULL &&
        change (entry, error);
   if (ok)
     {
@@ -977,7 +926,7 @@ postage_outbox_claim (PostageOutbox  *outbox,
                    postage_outbox_state_to_string (claim->entry->state));
       return NULL;
     }
-  if ((claim->keyfile = load_keyfile (path, error)) == NULL)
+  if ((claim->keyfile = _postage_store_load_keyfile (path, error)) == NULL)
     return NULL;
   claim->entry->state = POSTAGE_OUTBOX_STATE_SENDING;
   claim->entry->attempts++;
@@ -1173,7 +1122,7 @@ postage_outbox_prune_sent (PostageOutbox  *outbox,
         continue;
       id = g_strndup (name, strlen (name) - strlen (ENVELOPE_SUFFIX));
       sidecar = envelope_path (outbox, outbox->sent_dir, id);
-      if ((keyfile = load_keyfile (sidecar, NULL)) == NULL)
+      if ((keyfile = _postage_store_load_keyfile (sidecar, NULL)) == NULL)
         continue;
       time = g_key_file_get_int64 (keyfile, G_SENT, "time", NULL);
       if (time <= 0 || now - time <= max_age)
@@ -1197,5 +1146,5 @@ postage_outbox_load_sent (PostageOutbox  *outbox,
   if (!check_id (id, error))
     return NULL;
   path = envelope_path (outbox, outbox->sent_dir, id);
-  return load_keyfile (path, error);
+  return _postage_store_load_keyfile (path, error);
 }

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "postage-store-private.h"
@@ -82,4 +83,56 @@ _postage_store_write_keyfile (GKeyFile    *keyfile,
       return FALSE;
     }
   return _postage_store_sync_dir (dir, error);
+}
+
+GKeyFile *
+_postage_store_load_keyfile (const char  *path,
+                             GError     **error)
+{
+  g_autoptr(GKeyFile) keyfile = g_key_file_new ();
+  g_autoptr(GString) data = g_string_new (NULL);
+  struct stat info;
+  char buffer[8192];
+  ssize_t got;
+  int fd;
+
+  /* Opened here rather than by g_key_file_load_from_file(), which would
+   * block for ever on a FIFO put in a sidecar's place (and so hang every
+   * list, flush and the window's queue) or read /dev/zero until memory
+   * runs out: only a regular file is a sidecar. */
+  fd = g_open (path, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0);
+  if (fd < 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), "%s: %s", path,
+                   g_strerror (saved));
+      return NULL;
+    }
+  if (fstat (fd, &info) != 0 || !S_ISREG (info.st_mode))
+    {
+      close (fd);
+      g_set_error_literal (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, _("Not a regular file"));
+      return NULL;
+    }
+  while ((got = read (fd, buffer, sizeof buffer)) != 0)
+    {
+      if (got < 0 && errno == EINTR)
+        continue;
+      if (got < 0)
+        {
+          int saved = errno;
+
+          close (fd);
+          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), "%s: %s", path,
+                       g_strerror (saved));
+          return NULL;
+        }
+      g_string_append_len (data, buffer, got);
+    }
+  close (fd);
+  if (!g_key_file_load_from_data (keyfile, data->str, data->len, G_KEY_FILE_KEEP_TRANSLATIONS,
+                                  error))
+    return NULL;
+  return g_steal_pointer (&keyfile);
 }

@@ -10,8 +10,9 @@
 
 G_BEGIN_DECLS
 
-/* "<unix seconds>.<8 hex digits>": unique enough for one person's folders,
- * sortable, and short enough to type (`postage outbox remove ID`). */
+/* "<unix seconds>.<microseconds>_<8 hex digits>": unique enough for one
+ * person's folders, sortable, and short enough to type
+ * (`postage outbox remove ID`). */
 char     *_postage_store_new_id        (void);
 
 /* Write a temporary file, fsync, rename, fsync the folder (made if
@@ -20,6 +21,10 @@ char     *_postage_store_new_id        (void);
  * G_IO_ERROR_NO_SPACE). */
 gboolean  _postage_store_write_keyfile (GKeyFile    *keyfile,
                                         const char  *path,
+                                        GError     **error);
+/* Reads a keyfile only when @path is a regular file: a FIFO or a device
+ * put in its place must never hang or exhaust the reader. */
+GKeyFile *_postage_store_load_keyfile  (const char  *path,
                                         GError     **error);
 /* A rename or a new file is durable only once its folder is synced. */
 gboolean  _postage_store_sync_dir      (const char  *dir,

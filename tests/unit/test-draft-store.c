@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <utime.h>
 
 #include "store/postage-draft-store.h"
@@ -345,6 +346,32 @@ test_bad_ids (Fixture       *fixture,
   g_assert_cmpuint (store_test_count_dir (fixture->drafts), ==, 0);
 }
 
+/* A FIFO where a draft should be is refused at once, not waited on (it
+ * would hang the window's start, which reads every draft). */
+static void
+test_fifo_refused (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autoptr(PostageDraft) draft = store_test_make_draft (NULL, "Real");
+  g_autofree char *id = postage_draft_store_new_id (fixture->store);
+  g_autofree char *fifo_id = postage_draft_store_new_id (fixture->store);
+  g_autofree char *name = g_strconcat (fifo_id, ".draft", NULL);
+  g_autofree char *fifo = g_build_filename (fixture->drafts, name, NULL);
+  g_autoptr(PostageDraft) loaded = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (postage_draft_store_save (fixture->store, id, draft, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  g_assert_null (postage_draft_store_load (fixture->store, fifo_id, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  /* The real one still loads. */
+  loaded = postage_draft_store_load (fixture->store, id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (loaded->subject, ==, draft->subject);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -360,6 +387,7 @@ main (int    argc,
   ADD ("discard-restore-purge", test_discard_restore_purge);
   ADD ("link-and-delete", test_link_and_delete);
   ADD ("bad-ids", test_bad_ids);
+  ADD ("fifo-refused", test_fifo_refused);
 
 #undef ADD
 
