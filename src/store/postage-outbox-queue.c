@@ -324,7 +324,10 @@ job_done_cb (GObject      *source,
       break;
     case POSTAGE_OUTBOX_OUTCOME_CANCELLED:
       g_hash_table_add (self->held, g_strdup (id));
-      postage_outbox_claim_failed (attempt->claim, TRUE, 0, 0, error->message, &record_error);
+      /* GIO's "Operation was cancelled" is no sentence for the outbox list. */
+      postage_outbox_claim_failed (attempt->claim, TRUE, 0, 0,
+                                   _("Sending was stopped before the message went out; it "
+                                     "waits to be sent."), &record_error);
       break;
     case POSTAGE_OUTBOX_OUTCOME_QUEUED:
       postage_outbox_claim_failed (attempt->claim, TRUE,

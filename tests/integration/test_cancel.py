@@ -91,6 +91,9 @@ def run(stall_at, want=EX_TEMPFAIL):
 def test():
     seen = run("MAIL")
     check("QUIT" in seen, "QUIT after a cancel while waiting for a reply")
+    p = postage("outbox", "list")
+    check("waits to be sent" in p.out + p.err and "Operation was cancelled" not in p.out + p.err,
+          "the outbox says in a sentence that the cancelled message waits")
     seen = run("[data]")
     check("QUIT" not in seen, "no QUIT line inside the message after a cancel mid-DATA")
     run("QUIT", want=0)
