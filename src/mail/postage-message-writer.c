@@ -394,7 +394,11 @@ _postage_message_write_object (GMimeObject      *object,
   if (g_mime_object_write_to_stream (object, options, filtered) < 0 ||
       g_mime_stream_flush (filtered) < 0)
     {
-      if (sink->error_code != 0)
+      if (sink->error_code == ENOSPC || sink->error_code == EDQUOT)
+        g_set_error (error, G_IO_ERROR, g_io_error_from_errno (sink->error_code),
+                     _("The message could not be stored: %s. Free some disk space and send "
+                       "again."), g_strerror (sink->error_code));
+      else if (sink->error_code != 0)
         g_set_error (error, G_IO_ERROR, g_io_error_from_errno (sink->error_code),
                      _("The message could not be stored: %s"), g_strerror (sink->error_code));
       else

@@ -32,9 +32,15 @@ _postage_store_set_errno (GError     **error,
                           int          code,
                           const char  *path)
 {
-  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (code),
-               /* Translators: a file or folder, then the system's reason */
-               _("%s: %s"), path, g_strerror (code));
+  if (code == ENOSPC || code == EDQUOT)
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (code),
+                 /* Translators: a file or folder, then the system's reason */
+                 _("%s: %s. Free some disk space and try again; nothing saved before was "
+                   "changed."), path, g_strerror (code));
+  else
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (code),
+                 /* Translators: a file or folder, then the system's reason */
+                 _("%s: %s"), path, g_strerror (code));
   return FALSE;
 }
 
@@ -76,10 +82,12 @@ _postage_store_write_keyfile (GKeyFile    *keyfile,
                                  0600, &local_error))
     {
       /* GFileError → GIOError, so callers check one domain for a full disk. */
-      g_set_error_literal (error, G_IO_ERROR,
-                           local_error->code == G_FILE_ERROR_NOSPC ? G_IO_ERROR_NO_SPACE
-                                                                   : G_IO_ERROR_FAILED,
-                           local_error->message);
+      if (local_error->code == G_FILE_ERROR_NOSPC)
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
+                     _("%s. Free some disk space and try again; nothing saved before was "
+                       "changed."), local_error->message);
+      else
+        g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, local_error->message);
       return FALSE;
     }
   return _postage_store_sync_dir (dir, error);

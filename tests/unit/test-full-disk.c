@@ -126,6 +126,8 @@ assert_no_space (const GError *error)
   /* A sentence that says what happened, not just a code. */
   g_test_message ("refused as expected: %s", error->message);
   g_assert_nonnull (strstr (error->message, g_strerror (ENOSPC)));
+  /* and says what to do next */
+  g_assert_nonnull (strstr (error->message, "Free some disk space"));
 }
 
 typedef struct {
