@@ -265,6 +265,25 @@ lock_entry (PostageOutbox  *outbox,
     }
 }
 
+/* lock_entry() for an entry that should exist already: a well-formed ID
+ * that names nothing must not leave a lock file behind. */
+static int
+lock_existing_entry (PostageOutbox  *outbox,
+                     const char     *id,
+                     GError        **error)
+{
+  g_autofree char *sidecar = envelope_path (outbox, outbox->outbox_dir, id);
+  g_autofree char *message = message_path (outbox, id);
+
+  if (!g_file_test (sidecar, G_FILE_TEST_EXISTS) && !g_file_test (message, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, POSTAGE_OUTBOX_ERROR, POSTAGE_OUTBOX_ERROR_NOT_FOUND,
+                   _("There is no message %s in the outbox."), id);
+      return -1;
+    }
+  return lock_entry (outbox, id, error);
+}
+
 static gboolean
 is_locked (PostageOutbox *outbox,
            const char    *id)
@@ -783,7 +802,7 @@ change_entry (PostageOutbox  *outbox,
   gboolean ok;
   int fd;
 
-  if (!check_id (id, error) || (fd = lock_entry (outbox, id, error)) < 0)
+  if (!check_id (id, error) || (fd = lock_existing_entry (outbox, id, error)) < 0)
     return FALSE;
   path = envelope_path (outbox, outbox->outbox_dir, id);
   ok = (entry = load_entry (outbox, id, TRUE, error)) != NULL &&
@@ -867,13 +886,7 @@ postage_outbox_remove (PostageOutbox  *outbox,
     return FALSE;
   message = message_path (outbox, id);
   sidecar = envelope_path (outbox, outbox->outbox_dir, id);
-  if (!g_file_test (sidecar, G_FILE_TEST_EXISTS) && !g_file_test (message, G_FILE_TEST_EXISTS))
-    {
-      g_set_error (error, POSTAGE_OUTBOX_ERROR, POSTAGE_OUTBOX_ERROR_NOT_FOUND,
-                   _("There is no message %s in the outbox."), id);
-      return FALSE;
-    }
-  if ((fd = lock_entry (outbox, id, error)) < 0)
+  if ((fd = lock_existing_entry (outbox, id, error)) < 0)
     return FALSE;
   corrupt = g_strconcat (sidecar, CORRUPT_SUFFIX, NULL);
   lock = lock_path (outbox, id);
@@ -899,7 +912,7 @@ postage_outbox_claim (PostageOutbox  *outbox,
 
   g_return_val_if_fail (outbox != NULL, NULL);
 
-  if (!check_id (id, error) || (fd = lock_entry (outbox, id, error)) < 0)
+  if (!check_id (id, error) || (fd = lock_existing_entry (outbox, id, error)) < 0)
     return NULL;
   claim = g_new0 (PostageOutboxClaim, 1);
   claim->outbox = postage_outbox_ref (outbox);

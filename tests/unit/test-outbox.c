@@ -829,7 +829,20 @@ test_remove (Fixture       *fixture,
   g_assert_false (postage_outbox_id_is_valid (""));
   g_assert_false (postage_outbox_remove (fixture->outbox, "../outbox", &error));
   g_assert_error (error, POSTAGE_OUTBOX_ERROR, POSTAGE_OUTBOX_ERROR_NOT_FOUND);
+  g_clear_error (&error);
   g_assert_true (g_file_test (fixture->root, G_FILE_TEST_IS_DIR));
+
+  /* A well-formed ID that names nothing leaves no lock file behind. */
+  g_assert_false (postage_outbox_requeue (fixture->outbox, "1700000000.000000_deadbeef", &error));
+  g_assert_error (error, POSTAGE_OUTBOX_ERROR, POSTAGE_OUTBOX_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_null (postage_outbox_claim (fixture->outbox, "1700000000.000000_deadbeef", 1000,
+                                       &error));
+  g_assert_error (error, POSTAGE_OUTBOX_ERROR, POSTAGE_OUTBOX_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_false (postage_outbox_remove (fixture->outbox, "1700000000.000000_deadbeef", &error));
+  g_assert_error (error, POSTAGE_OUTBOX_ERROR, POSTAGE_OUTBOX_ERROR_NOT_FOUND);
+  assert_only (fixture, keep->id);
 }
 
 /* A message too big for what the process may write (RLIMIT_FSIZE, which
