@@ -382,7 +382,8 @@ entry_from_keyfile (PostageOutbox  *outbox,
   entry->created = g_key_file_get_int64 (keyfile, G_ENVELOPE, "created", &local_error);
   if (!read_optional (&local_error, error))
     return NULL;
-  entry->attempts = g_key_file_get_integer (keyfile, G_STATUS, "attempts", &local_error);
+  /* A hand-edited negative count is no count at all. */
+  entry->attempts = MAX (0, g_key_file_get_integer (keyfile, G_STATUS, "attempts", &local_error));
   if (!read_optional (&local_error, error))
     return NULL;
   entry->next_try = g_key_file_get_int64 (keyfile, G_STATUS, "next-try", &local_error);
