@@ -277,7 +277,10 @@ test_escapes_and_utf8 (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (links); i++)
     {
-      g_test_message ("%s", links[i]);
+      /* Escaped: a raw 0xFF in the TAP output upsets meson's reader. */
+      g_autofree char *shown = g_strescape (links[i], NULL);
+
+      g_test_message ("%s", shown);
       assert_refused (links[i]);
     }
 
