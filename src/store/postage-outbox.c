@@ -373,7 +373,7 @@ entry_from_keyfile (PostageOutbox  *outbox,
   if (!state_from_string (state, &entry->state))
     {
       g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-                   "unknown state “%s”", state);
+                   _("unknown state “%s”"), state);
       return NULL;
     }
   entry->account_id = g_key_file_get_string (keyfile, G_ENVELOPE, "account", NULL);
@@ -410,7 +410,7 @@ entry_from_keyfile (PostageOutbox  *outbox,
   if (recipients == NULL || recipients[0] == NULL)
     {
       if (recipients != NULL)
-        g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, "no recipients");
+        g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, _("no recipients"));
       return NULL;
     }
   /* They go into MAIL FROM and RCPT TO as they are: a hand-edited
@@ -418,7 +418,7 @@ entry_from_keyfile (PostageOutbox  *outbox,
   if (!postage_address_is_valid (outgoing->sender))
     {
       g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-                   "the sender is not a valid address");
+                   _("the sender is not a valid address"));
       return NULL;
     }
   for (guint i = 0; recipients[i] != NULL; i++)
@@ -426,7 +426,7 @@ entry_from_keyfile (PostageOutbox  *outbox,
       if (!postage_address_is_valid (recipients[i]))
         {
           g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-                       "recipient %u is not a valid address", i + 1);
+                       _("recipient %u is not a valid address"), i + 1);
           return NULL;
         }
       g_ptr_array_add (outgoing->recipients, g_strdup (recipients[i]));
@@ -436,7 +436,7 @@ entry_from_keyfile (PostageOutbox  *outbox,
   if (outgoing->size == 0)
     {
       if (error == NULL || *error == NULL)
-        g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, "no size");
+        g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, _("no size"));
       return NULL;
     }
   outgoing->eight_bit = g_key_file_get_boolean (keyfile, G_ENVELOPE, "eight-bit", &local_error);
