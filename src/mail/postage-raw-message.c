@@ -71,6 +71,61 @@ normalise (const char  *data,
   return out;
 }
 
+/* "Name:" with a field name of printable ASCII (RFC 5322 §2.2); the space
+ * some programs put before the colon is allowed, as GMime allows it. */
+static gboolean
+is_header_line (const guint8 *line,
+                gsize         length)
+{
+  gsize i = 0;
+
+  while (i < length && line[i] > ' ' && line[i] < 0x7f && line[i] != ':')
+    i++;
+  if (i == 0)
+    return FALSE;
+  while (i < length && (line[i] == ' ' || line[i] == '\t'))
+    i++;
+  return i < length && line[i] == ':';
+}
+
+/* The header block ends at its empty line or, as in Postfix, at the first
+ * line that is neither a header nor a folded continuation: that line is
+ * text. An empty line goes in there, so that GMime reads it as text too
+ * rather than dropping it, and `echo text | postage sendmail bob@…` is a
+ * message with no headers of its own. A leading mbox "From " line goes. */
+static void
+end_header_block (GByteArray *text)
+{
+  gsize start = 0;
+
+  while (start < text->len)
+    {
+      const guint8 *line = text->data + start;
+      const guint8 *nl = memchr (line, '\n', text->len - start);
+      gsize length = nl - line; /* normalise() ends the text with LF */
+
+      if (length == 0)
+        return;
+      /* An mbox "From sender date" line (mail(1), procmail) is no header
+       * and no text: it goes, as sendmail and Postfix drop it. */
+      if (start == 0 && length >= 5 && memcmp (line, "From ", 5) == 0)
+        {
+          g_byte_array_remove_range (text, 0, length + 1);
+          continue;
+        }
+      if (!(start > 0 && (line[0] == ' ' || line[0] == '\t')) && !is_header_line (line, length))
+        {
+          gsize old_length = text->len;
+
+          g_byte_array_set_size (text, old_length + 1);
+          memmove (text->data + start + 1, text->data + start, old_length - start);
+          text->data[start] = '\n';
+          return;
+        }
+      start += length + 1;
+    }
+}
+
 /* Longest line of @text (LF-separated). */
 static gsize
 longest_line (const char *text,
@@ -333,6 +388,7 @@ postage_raw_message_parse (const char               *data,
 
   if ((text = normalise (data, length, error)) == NULL)
     return NULL;
+  end_header_block (text);
   stream = g_mime_stream_mem_new_with_byte_array (text); /* owns text */
   parser = g_mime_parser_new_with_stream (stream);
   g_mime_parser_set_format (parser, GMIME_FORMAT_MESSAGE);

@@ -104,11 +104,30 @@ def test():
         check_eq(server.messages()[-1][1]["rcpt_tos"], ["link@example.test"],
                  "the link's message arrived")
 
+        # As in Postfix, the header block ends at the first line that is no
+        # header: that line is text, never dropped. A bare text is a body,
+        # and a leading mbox "From " line goes.
+        p = postage("sendmail", "-t", stdin=b"From someone Fri Dec  4 10:00:00 2026\n"
+                    b"To: a@example.test\nThis is not a header\nSubject: s\n\nbody\n")
+        check_eq(p.returncode, 0, "a header block cut short is still sent")
+        raw = server.messages()[-1][0]
+        msg, text = body_of(raw)
+        check_eq(msg["Subject"], None, "what followed the cut is not a header")
+        check_eq(text, "This is not a header\nSubject: s\n\nbody\n", "it is the text, whole")
+        check(b"From someone" not in raw, "the mbox From line is gone")
+        p = postage("sendmail", "root@example.test", stdin=b"disk almost full\n")
+        check_eq(p.returncode, 0, "a text with no headers is sent")
+        raw, env = server.messages()[-1]
+        msg, text = body_of(raw)
+        check_eq(env["rcpt_tos"], ["root@example.test"], "to the recipient given")
+        check_eq(text, "disk almost full\n", "the text is the body")
+        check(msg["From"] is not None and msg["Date"] is not None, "From and Date added")
+
         # "undisclosed-recipients:;" plus Bcc only.
         p = postage("sendmail", "-t", stdin=b"To: undisclosed-recipients:;\n"
                     b"Bcc: a@example.test\nSubject: s\n\nx\n")
         check_eq(p.returncode, 0, "an empty group with a Bcc is fine")
-        check_eq(server.messages()[4][1]["rcpt_tos"], ["a@example.test"], "Bcc-only envelope")
+        check_eq(server.messages()[-1][1]["rcpt_tos"], ["a@example.test"], "Bcc-only envelope")
 
         count = len(server.messages())
         # Refused before anything is stored or sent.
