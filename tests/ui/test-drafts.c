@@ -52,18 +52,6 @@ drafts_dir (void)
   return g_build_filename (g_get_user_data_dir (), "postage", "drafts", NULL);
 }
 
-static GList *
-list_composers (void)
-{
-  GList *composers = NULL;
-
-  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
-    if (POSTAGE_IS_COMPOSER_WINDOW (l->data))
-      composers = g_list_prepend (composers, l->data);
-
-  return composers;
-}
-
 static const char *
 entry_text (gpointer    window,
             const char *name)
@@ -165,7 +153,7 @@ run_crash_child (void)
   g_assert_false (g_application_get_is_remote (G_APPLICATION (app)));
   g_application_activate (G_APPLICATION (app));
 
-  composers = list_composers ();
+  composers = ui_test_list_windows (GTK_APPLICATION (app), POSTAGE_TYPE_COMPOSER_WINDOW);
   g_assert_cmpuint (g_list_length (composers), ==, 1);
   type_message (composers->data);
 
@@ -317,7 +305,7 @@ test_crash_restore (void)
   /* A new instance: its first composer offers what the dead one held. */
   ensure_app ();
   g_application_activate (G_APPLICATION (app));
-  composers = list_composers ();
+  composers = ui_test_list_windows (GTK_APPLICATION (app), POSTAGE_TYPE_COMPOSER_WINDOW);
   g_assert_cmpuint (g_list_length (composers), ==, 1);
   composer = composers->data;
   ui_test_wait_for_frames (GTK_WINDOW (composer));
@@ -366,7 +354,6 @@ static void
 test_discard_undo (void)
 {
   g_autoptr(GList) before = NULL;
-  g_autoptr(GList) after = NULL;
   g_autoptr(PostageDraftStore) store = postage_draft_store_new (NULL);
   g_auto(GStrv) ids = NULL;
   g_autofree char *id = NULL;
@@ -379,13 +366,9 @@ test_discard_undo (void)
   GtkWidget *undo_button;
 
   ensure_app ();
-  before = list_composers ();
+  before = ui_test_list_windows (GTK_APPLICATION (app), POSTAGE_TYPE_COMPOSER_WINDOW);
   g_action_group_activate_action (G_ACTION_GROUP (app), "new-message", NULL);
-  after = list_composers ();
-  for (GList *l = after; l != NULL; l = l->next)
-    if (g_list_find (before, l->data) == NULL)
-      composer = l->data;
-  g_assert_nonnull (composer);
+  composer = ui_test_new_window_since (GTK_APPLICATION (app), POSTAGE_TYPE_COMPOSER_WINDOW, before);
   g_assert_true (postage_composer_window_select_account (composer, TEST_FROM));
   ui_test_wait_for_frames (GTK_WINDOW (composer));
 
@@ -441,25 +424,6 @@ test_discard_undo (void)
 }
 
 static void
-add_account (void)
-{
-  g_autoptr(PostageAccountStore) store = postage_account_store_new ();
-  g_autoptr(PostageAccount) account = postage_account_new (TEST_FROM);
-  g_autoptr(GError) error = NULL;
-
-  postage_account_store_load (store, NULL);
-  postage_account_set_display_name (account, "Sam Sender");
-  postage_account_set_email (account, TEST_FROM);
-  /* Nothing is sent here: no server listens. */
-  postage_account_set_host (account, "127.0.0.1");
-  postage_account_set_port (account, 587);
-  postage_account_set_security (account, POSTAGE_SECURITY_STARTTLS);
-  postage_account_set_user (account, "sam");
-  postage_account_store_save (store, account, &error);
-  g_assert_no_error (error);
-}
-
-static void
 make_attachments (void)
 {
   for (guint i = 0; i < 2; i++)
@@ -493,7 +457,8 @@ main (int    argc,
       return 77;
     }
   /* An account first, so the application does not start with the wizard. */
-  add_account ();
+  /* Nothing is sent here: no server listens. */
+  ui_test_save_account (TEST_FROM, 587, "sam", NULL);
   make_attachments ();
 
   g_test_add_func ("/postage/ui/drafts/crash-restore", test_crash_restore);

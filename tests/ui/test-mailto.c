@@ -58,40 +58,10 @@ shows_text (GtkWidget  *widget,
   return FALSE;
 }
 
-static GList *
-list_composers (void)
-{
-  GList *composers = NULL;
-
-  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
-    if (POSTAGE_IS_COMPOSER_WINDOW (l->data))
-      composers = g_list_prepend (composers, l->data);
-
-  return composers;
-}
-
-/* The one composer made since @before (a list of the composers then). */
-static PostageComposerWindow *
-new_composer_since (GList *before)
-{
-  g_autoptr(GList) now = list_composers ();
-  PostageComposerWindow *found = NULL;
-
-  for (GList *l = now; l != NULL; l = l->next)
-    if (g_list_find (before, l->data) == NULL)
-      {
-        g_assert_null (found);
-        found = l->data;
-      }
-
-  g_assert_nonnull (found);
-  return found;
-}
-
 static PostageComposerWindow *
 open_link (const char *uri)
 {
-  g_autoptr(GList) before = list_composers ();
+  g_autoptr(GList) before = ui_test_list_windows (GTK_APPLICATION (app), POSTAGE_TYPE_COMPOSER_WINDOW);
   g_autoptr(GFile) file = g_file_new_for_uri (uri);
   g_autofree char *again = g_file_get_uri (file);
 
@@ -99,7 +69,7 @@ open_link (const char *uri)
   g_assert_cmpstr (again, ==, uri);
   g_application_open (G_APPLICATION (app), &file, 1, "");
 
-  return new_composer_since (before);
+  return ui_test_new_window_since (GTK_APPLICATION (app), POSTAGE_TYPE_COMPOSER_WINDOW, before);
 }
 
 /* Tests */
@@ -162,7 +132,7 @@ test_hostile_link (void)
 static void
 test_compose_action (void)
 {
-  g_autoptr(GList) before = list_composers ();
+  g_autoptr(GList) before = ui_test_list_windows (GTK_APPLICATION (app), POSTAGE_TYPE_COMPOSER_WINDOW);
   g_autofree char *path = g_test_build_filename (G_TEST_BUILT, "ui", "compose-attachment.txt",
                                                  NULL);
   g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
@@ -180,7 +150,7 @@ test_compose_action (void)
   g_action_group_activate_action (G_ACTION_GROUP (app), "compose",
                                   g_variant_builder_end (&builder));
 
-  composer = new_composer_since (before);
+  composer = ui_test_new_window_since (GTK_APPLICATION (app), POSTAGE_TYPE_COMPOSER_WINDOW, before);
   body = body_text (composer);
   g_assert_cmpstr (entry_text (composer, "to_entry"), ==, "dave@example.test");
   g_assert_cmpstr (entry_text (composer, "bcc_entry"), ==, "eve@example.test");
@@ -192,24 +162,6 @@ test_compose_action (void)
   g_assert_cmpstr (g_file_info_get_display_name (info), ==, "compose-attachment.txt");
 
   gtk_window_destroy (GTK_WINDOW (composer));
-}
-
-static void
-add_account (void)
-{
-  g_autoptr(PostageAccountStore) store = postage_account_store_new ();
-  g_autoptr(PostageAccount) account = postage_account_new (TEST_FROM);
-  g_autoptr(GError) error = NULL;
-
-  postage_account_store_load (store, NULL);
-  postage_account_set_display_name (account, "Sam Sender");
-  postage_account_set_email (account, TEST_FROM);
-  postage_account_set_host (account, "127.0.0.1");
-  postage_account_set_port (account, 587);
-  postage_account_set_security (account, POSTAGE_SECURITY_STARTTLS);
-  postage_account_set_user (account, "sam");
-  postage_account_store_save (store, account, &error);
-  g_assert_no_error (error);
 }
 
 int
@@ -225,7 +177,8 @@ main (int    argc,
   ui_test_set_limits (WAIT_SECONDS, 10);
 
   /* An account first, so the application does not start with the wizard. */
-  add_account ();
+  /* Nothing is sent here: no server listens. */
+  ui_test_save_account (TEST_FROM, 587, "sam", NULL);
 
   /* The real application on the test session bus: startup (adw_init, the
    * account store, style.css) runs as for `postage`. */

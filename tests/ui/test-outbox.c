@@ -419,40 +419,13 @@ send_through_queue (const PostageDraft   *draft,
   return g_steal_pointer (&id);
 }
 
-static GList *
-list_windows (GType type)
-{
-  GList *found = NULL;
-
-  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (env.app)); l != NULL; l = l->next)
-    if (G_TYPE_CHECK_INSTANCE_TYPE (l->data, type))
-      found = g_list_prepend (found, l->data);
-  return found;
-}
-
-static PostageComposerWindow *
-new_composer_since (GList *before)
-{
-  g_autoptr(GList) now = list_windows (POSTAGE_TYPE_COMPOSER_WINDOW);
-  PostageComposerWindow *found = NULL;
-
-  for (GList *l = now; l != NULL; l = l->next)
-    if (g_list_find (before, l->data) == NULL)
-      {
-        g_assert_null (found);
-        found = l->data;
-      }
-  g_assert_nonnull (found);
-  return found;
-}
-
 static PostageOutboxWindow *
 show_outbox (void)
 {
   g_autoptr(GList) windows = NULL;
 
   g_action_group_activate_action (G_ACTION_GROUP (env.app), "show-outbox", NULL);
-  windows = list_windows (POSTAGE_TYPE_OUTBOX_WINDOW);
+  windows = ui_test_list_windows (GTK_APPLICATION (env.app), POSTAGE_TYPE_OUTBOX_WINDOW);
   g_assert_cmpuint (g_list_length (windows), ==, 1);
   return windows->data;
 }
@@ -688,7 +661,7 @@ test_outbox_delete (void)
 static void
 test_outbox_edit (void)
 {
-  g_autoptr(GList) before = list_windows (POSTAGE_TYPE_COMPOSER_WINDOW);
+  g_autoptr(GList) before = ui_test_list_windows (GTK_APPLICATION (env.app), POSTAGE_TYPE_COMPOSER_WINDOW);
   g_autoptr(PostageDraftStore) drafts = postage_draft_store_new (NULL);
   g_autoptr(PostageDraft) saved = NULL;
   g_autofree char *body = NULL;
@@ -703,7 +676,7 @@ test_outbox_edit (void)
   ui_test_click (row_button (window, env.failed_id, "outbox.edit"));
 
   /* A composer with exactly what was written, out of the outbox and into a draft. */
-  composer = new_composer_since (before);
+  composer = ui_test_new_window_since (GTK_APPLICATION (env.app), POSTAGE_TYPE_COMPOSER_WINDOW, before);
   body = ui_test_text_view_dup_text (ui_test_child (composer, "body_view"));
   g_assert_cmpstr (gtk_editable_get_text (ui_test_child (composer, "to_entry")), ==, GONE_RCPT);
   g_assert_cmpstr (gtk_editable_get_text (ui_test_child (composer, "cc_entry")), ==,
@@ -767,12 +740,12 @@ static PostageComposerWindow *
 unfocused_composer (const char *to,
                     const char *subject)
 {
-  g_autoptr(GList) before = list_windows (POSTAGE_TYPE_COMPOSER_WINDOW);
+  g_autoptr(GList) before = ui_test_list_windows (GTK_APPLICATION (env.app), POSTAGE_TYPE_COMPOSER_WINDOW);
   PostageComposerWindow *composer;
   PostageOutboxWindow *outbox;
 
   g_action_group_activate_action (G_ACTION_GROUP (env.app), "new-message", NULL);
-  composer = new_composer_since (before);
+  composer = ui_test_new_window_since (GTK_APPLICATION (env.app), POSTAGE_TYPE_COMPOSER_WINDOW, before);
   g_assert_true (postage_composer_window_select_account (composer, TEST_FROM));
   ui_test_type (ui_test_child (composer, "to_entry"), to);
   ui_test_type (ui_test_child (composer, "subject_entry"), subject);
@@ -940,20 +913,13 @@ static void
 add_account (void)
 {
   g_autoptr(PostageAccountStore) store = postage_account_store_new ();
-  g_autoptr(PostageAccount) account = postage_account_new (TEST_FROM);
+  g_autoptr(PostageAccount) account = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *ca_file = g_build_filename (env.cert_dir, "ca.pem", NULL);
 
+  ui_test_save_account (TEST_FROM, env.server.port, TEST_USER, ca_file);
   postage_account_store_load (store, NULL);
-  postage_account_set_display_name (account, "Sam Sender");
-  postage_account_set_email (account, TEST_FROM);
-  postage_account_set_host (account, "127.0.0.1");
-  postage_account_set_port (account, env.server.port);
-  postage_account_set_ca_file (account, ca_file);
-  postage_account_set_security (account, POSTAGE_SECURITY_STARTTLS);
-  postage_account_set_user (account, TEST_USER);
-  postage_account_store_save (store, account, &error);
-  g_assert_no_error (error);
+  account = g_object_ref (postage_account_store_lookup (store, TEST_FROM));
 
   postage_secret_store_save_sync (account, TEST_PASSWORD, NULL, &error);
   if (error != NULL)

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 
+#include "accounts/postage-account-store.h"
 #include "ui-test-common.h"
 
 static guint wait_seconds = 60;
@@ -468,4 +469,57 @@ ui_test_add_app_style (void)
                                               GTK_STYLE_PROVIDER (provider),
                                               GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
   return provider;
+}
+
+GList *
+ui_test_list_windows (GtkApplication *app,
+                      GType           type)
+{
+  GList *found = NULL;
+
+  for (GList *l = gtk_application_get_windows (app); l != NULL; l = l->next)
+    if (G_TYPE_CHECK_INSTANCE_TYPE (l->data, type))
+      found = g_list_prepend (found, l->data);
+  return found;
+}
+
+gpointer
+ui_test_new_window_since (GtkApplication *app,
+                          GType           type,
+                          GList          *before)
+{
+  g_autoptr(GList) now = ui_test_list_windows (app, type);
+  gpointer found = NULL;
+
+  for (GList *l = now; l != NULL; l = l->next)
+    if (g_list_find (before, l->data) == NULL)
+      {
+        g_assert_null (found);
+        found = l->data;
+      }
+  g_assert_nonnull (found);
+  return found;
+}
+
+void
+ui_test_save_account (const char *email,
+                      guint       port,
+                      const char *user,
+                      const char *ca_file)
+{
+  g_autoptr(PostageAccountStore) store = postage_account_store_new ();
+  g_autoptr(PostageAccount) account = postage_account_new (email);
+  g_autoptr(GError) error = NULL;
+
+  postage_account_store_load (store, NULL);
+  postage_account_set_display_name (account, "Sam Sender");
+  postage_account_set_email (account, email);
+  postage_account_set_host (account, "127.0.0.1");
+  postage_account_set_port (account, port);
+  if (ca_file != NULL)
+    postage_account_set_ca_file (account, ca_file);
+  postage_account_set_security (account, POSTAGE_SECURITY_STARTTLS);
+  postage_account_set_user (account, user);
+  postage_account_store_save (store, account, &error);
+  g_assert_no_error (error);
 }

@@ -10,6 +10,20 @@
 
 G_BEGIN_DECLS
 
+/* @app's windows of @type (free the list, not the windows). */
+GList          *ui_test_list_windows          (GtkApplication *app,
+                                               GType           type);
+/* The one window of @type that @app has now and did not have in @before. */
+gpointer        ui_test_new_window_since      (GtkApplication *app,
+                                               GType           type,
+                                               GList          *before);
+/* Saves the account "Sam Sender <@email>": STARTTLS on 127.0.0.1:@port as
+ * @user, trusting @ca_file (or NULL). No password. */
+void            ui_test_save_account          (const char     *email,
+                                               guint           port,
+                                               const char     *user,
+                                               const char     *ca_file);
+
 /* An aiosmtpd server (tests/lib/aiosmtpd-server.py) and the port it listens on. */
 typedef struct {
   GSubprocess *process;
