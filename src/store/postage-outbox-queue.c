@@ -26,9 +26,14 @@
 typedef struct {
   PostageOutboxClaim *claim;
   /* Set by accepted_cb on the worker once sent/ has the message. */
-  gboolean            recorded;
-  /* Set by commit_cb: the "." may have gone out, so no cancel counts. */
-  gboolean            committed;
+  gint                recorded;
+  /* Set by commit_cb (atomically: the queue's thread reads it while the
+   * job runs): the "." may have gone out, so no cancel counts. */
+  gint                committed;
+  /* A cancel asked for after the "." (atomic): it waits for the verdict,
+   * then only cuts the polite QUIT short. */
+  gint                cancel_wanted;
+  GCancellable       *cancellable;
 } Attempt;
 
 struct _PostageOutboxQueue
@@ -45,6 +50,7 @@ struct _PostageOutboxQueue
   GHashTable          *held;         /* ids cancelled here: not sent unless asked */
   GCancellable        *cancellable;  /* of the job in flight */
   char                *current;      /* its id */
+  Attempt             *attempt;      /* its try; borrowed, valid while current is set */
 
   /* borrowed (the clock is for tests) */
   PostageClockFunc     clock;
@@ -107,6 +113,7 @@ attempt_free (gpointer data)
   Attempt *attempt = data;
 
   g_clear_pointer (&attempt->claim, postage_outbox_claim_release);
+  g_clear_object (&attempt->cancellable);
   g_free (attempt);
 }
 
@@ -147,7 +154,7 @@ commit_cb (const char  *reply,
                                "stopped before the end: "));
       return FALSE;
     }
-  attempt->committed = TRUE;
+  g_atomic_int_set (&attempt->committed, TRUE);
   return TRUE;
 }
 
@@ -160,8 +167,13 @@ accepted_cb (const char  *reply,
 {
   Attempt *attempt = user_data;
 
-  attempt->recorded = postage_outbox_claim_sent (attempt->claim, reply, error);
-  return attempt->recorded;
+  gboolean recorded = postage_outbox_claim_sent (attempt->claim, reply, error);
+
+  g_atomic_int_set (&attempt->recorded, recorded);
+  /* The verdict is in: a cancel that waited for it may stop the rest. */
+  if (g_atomic_int_get (&attempt->cancel_wanted))
+    g_cancellable_cancel (attempt->cancellable);
+  return recorded;
 }
 
 /* A queue with work keeps itself alive until the work is done, like a
@@ -194,6 +206,8 @@ set_current (PostageOutboxQueue *self,
   g_free (self->current);
   self->current = g_strdup (id);
   g_set_object (&self->cancellable, cancellable);
+  if (id == NULL)
+    self->attempt = NULL;
 }
 
 /* Not g_idle_add() and friends: they target the global default context,
@@ -300,7 +314,7 @@ job_done_cb (GObject      *source,
   learn_size_limit (self, entry->account_id, postage_smtp_job_get_size_limit (job));
   outcome = postage_outbox_queue_classify (error, entry->created, t);
   /* A cancel that came after the "." changes nothing: the verdict stands. */
-  if (outcome == POSTAGE_OUTBOX_OUTCOME_CANCELLED && attempt->committed)
+  if (outcome == POSTAGE_OUTBOX_OUTCOME_CANCELLED && g_atomic_int_get (&attempt->committed))
     outcome = POSTAGE_OUTBOX_OUTCOME_UNCERTAIN;
 
   switch (outcome)
@@ -309,7 +323,8 @@ job_done_cb (GObject      *source,
       /* Normally done on the worker already; a failure there (a full disk)
        * gets one more try here, and otherwise the entry stays UNCERTAIN,
        * which never sends it again by itself. */
-      if (!attempt->recorded && !postage_outbox_claim_sent (attempt->claim, reply, &record_error))
+      if (!g_atomic_int_get (&attempt->recorded) &&
+          !postage_outbox_claim_sent (attempt->claim, reply, &record_error))
         {
           g_autofree char *text =
             g_strdup_printf (_("The server accepted this message (%s), but Postage could not "
@@ -346,6 +361,7 @@ job_done_cb (GObject      *source,
   if (record_error != NULL)
     g_message ("Could not record the outcome for %s: %s", id, record_error->message);
   /* The lock goes now, before anyone is told. */
+  self->attempt = NULL;
   attempt_free (attempt);
   g_free (done);
 
@@ -427,6 +443,8 @@ start (PostageOutboxQueue *self,
 
   cancellable = g_cancellable_new ();
   set_current (self, id, cancellable);
+  attempt->cancellable = g_object_ref (cancellable);
+  self->attempt = attempt;
   target = g_new0 (EventTarget, 1);
   g_weak_ref_init (&target->ref, self);
   target->id = g_strdup (id);
@@ -887,8 +905,22 @@ postage_outbox_queue_cancel (PostageOutboxQueue *self,
       g_free (link->data);
       g_queue_delete_link (&self->line, link);
     }
+  /* Once the "." may be out, stopping would only turn the server's
+   * verdict into "may have been sent": it is waited for instead (Quit,
+   * the composer's Cancel). */
   if (g_strcmp0 (self->current, id) == 0 && self->cancellable != NULL)
-    g_cancellable_cancel (self->cancellable);
+    {
+      Attempt *attempt = self->attempt;
+
+      if (attempt != NULL && g_atomic_int_get (&attempt->committed))
+        {
+          g_atomic_int_set (&attempt->cancel_wanted, TRUE);
+          if (g_atomic_int_get (&attempt->recorded))
+            g_cancellable_cancel (self->cancellable);
+        }
+      else
+        g_cancellable_cancel (self->cancellable);
+    }
   schedule_dispatch (self);
 }
 

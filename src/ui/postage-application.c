@@ -531,8 +531,18 @@ retry_send_action (GSimpleAction *action,
 {
   PostageApplication *self = user_data;
   const char *id = g_variant_get_string (param, NULL);
+  g_autoptr(PostageOutboxEntry) entry = postage_outbox_get (self->outbox, id, NULL);
   g_autoptr(GError) error = NULL;
 
+  /* A notification can outlive what it said: a try since (here or by
+   * `postage outbox flush`) may have left the message "may have been
+   * sent". Sending that again is the person's choice, made in the Outbox
+   * window, which says so; not a click on an old "Retry Now". */
+  if (entry != NULL && entry->state == POSTAGE_OUTBOX_STATE_UNCERTAIN)
+    {
+      g_action_group_activate_action (G_ACTION_GROUP (self), "show-outbox", NULL);
+      return;
+    }
   if (!postage_outbox_requeue (self->outbox, id, &error))
     {
       g_message ("Cannot send %s again: %s", id, error->message);

@@ -541,6 +541,7 @@ add_attachment (PostageComposerWindow  *self,
                 GError                **error)
 {
   g_autoptr(GFileInfo) info = NULL;
+  g_autoptr(GError) local_error = NULL;
   g_autofree char *path = g_file_get_path (file);
 
   /* The message writer reads from a path; a URI without one cannot be sent. */
@@ -557,9 +558,23 @@ add_attachment (PostageComposerWindow  *self,
   if (find_attachment (self, file, NULL))
     return TRUE;
 
-  info = g_file_query_info (file, ATTACHMENT_QUERY, G_FILE_QUERY_INFO_NONE, NULL, error);
+  info = g_file_query_info (file, ATTACHMENT_QUERY, G_FILE_QUERY_INFO_NONE, NULL, &local_error);
   if (info == NULL)
-    return FALSE;
+    {
+      /* Typically a draft's file, moved or deleted since it was saved. */
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+        {
+          g_autofree char *shown = g_filename_display_basename (path);
+
+          /* Translators: %s is a file name */
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                       _("“%s” is no longer there, so it is not attached. If it should go "
+                         "with this message, find it and attach it again."), shown);
+        }
+      else
+        g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
 
   if (g_file_info_get_file_type (info) != G_FILE_TYPE_REGULAR)
     {

@@ -4,7 +4,7 @@
   /usr/bin/python3 tests/lib/aiosmtpd-server.py --cert-dir DIR --user USER \
       --password PASS --spool DIR [--host 127.0.0.1] [--port 0] [--implicit-tls]
       [--cert-name good] [--refuse-while FILE] [--refuse-file FILE]
-      [--data-size-limit BYTES]
+      [--data-size-limit BYTES] [--stall-while FILE]
 
 Debian's aiosmtpd with a certificate made by `make-certs.sh DIR`: NAME.pem and
 NAME.key, by default good.pem/good.key (--cert-name unknown-ca serves one from
@@ -23,7 +23,10 @@ is kept as SPOOL/NNNN.eml (the bytes received, after dot-unstuffing) and
 SPOOL/NNNN.json ({"mail_from", "rcpt_tos", "size"}), both written before the
 250 reply goes out. With --refuse-while FILE, every MAIL FROM gets a temporary
 "451 4.3.2" while FILE exists (a test's switch for "the server is not
-accepting right now"). SIGTERM or SIGINT stop it.
+accepting right now"). With --stall-while FILE, a message whose final "."
+arrives while FILE exists gets no reply (and is not kept) until FILE is
+removed; FILE.held is created meanwhile, so a test knows the "." is in.
+SIGTERM or SIGINT stop it.
 """
 
 import argparse
@@ -96,10 +99,11 @@ def read_refusals(path):
 
 
 class Handler:
-    def __init__(self, spool, refuse_while=None, refuse_file=None):
+    def __init__(self, spool, refuse_while=None, refuse_file=None, stall_while=None):
         self.spool = spool
         self.refuse_while = refuse_while
         self.refuse_file = refuse_file
+        self.stall_while = stall_while
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         if self.refuse_while and os.path.exists(self.refuse_while):
@@ -119,6 +123,14 @@ class Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.stall_while and os.path.exists(self.stall_while):
+            held = self.stall_while + ".held"
+            open(held, "w").close()
+            print("stalling after the final dot while %s exists" % self.stall_while,
+                  file=sys.stderr, flush=True)
+            while os.path.exists(self.stall_while):
+                await asyncio.sleep(0.02)
+            os.unlink(held)
         content = envelope.original_content
         if content is None:
             content = envelope.content
@@ -156,7 +168,8 @@ def tls_context(cert_dir, cert_name="good"):
 
 async def serve(args):
     ctx = tls_context(args.cert_dir, args.cert_name)
-    handler = Handler(Spool(args.spool), args.refuse_while, args.refuse_file)
+    handler = Handler(Spool(args.spool), args.refuse_while, args.refuse_file,
+                      args.stall_while)
     authenticator = make_authenticator(args.user, args.password)
 
     def factory():
@@ -202,6 +215,8 @@ def main():
     p.add_argument("--data-size-limit", type=int, default=DATA_SIZE_DEFAULT,
                    help="largest message taken, in bytes, offered as SIZE (default: "
                         "aiosmtpd's %d; 0 = no limit)" % DATA_SIZE_DEFAULT)
+    p.add_argument("--stall-while", metavar="FILE",
+                   help="hold the reply to a message's final dot while FILE exists")
     p.add_argument("--refuse-file",
                    help="refuse the recipients listed in this file (re-read at every RCPT)")
     args = p.parse_args()

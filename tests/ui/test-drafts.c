@@ -423,6 +423,45 @@ test_discard_undo (void)
   gtk_window_destroy (GTK_WINDOW (composer));
 }
 
+/* A draft whose attachment was deleted since it was saved: the window says
+ * which file is missing and what to do, in a sentence of its own. */
+static void
+test_missing_attachment (void)
+{
+  g_autoptr(PostageDraftStore) store = postage_draft_store_new (NULL);
+  g_autoptr(PostageDraft) draft = postage_draft_new ();
+  g_autoptr(GList) before = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = postage_draft_store_new_id (store);
+  g_autofree char *gone = g_build_filename (g_getenv ("POSTAGE_TEST_HOME"), "ui-test",
+                                            "Quarterly report.pdf", NULL);
+  PostageComposerWindow *composer;
+
+  ensure_app ();
+  g_assert_true (g_file_set_contents (gone, "%PDF-1.4\n", -1, NULL));
+  draft->account_id = g_strdup (TEST_FROM);
+  draft->to = g_strdup ("ann@example.test");
+  draft->subject = g_strdup ("The report");
+  g_ptr_array_add (draft->attachments, g_strdup (gone));
+  g_assert_true (postage_draft_store_save (store, id, draft, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_unlink (gone), ==, 0);
+
+  before = ui_test_list_windows (GTK_APPLICATION (app), POSTAGE_TYPE_COMPOSER_WINDOW);
+  g_action_group_activate_action (G_ACTION_GROUP (app), "open-draft", g_variant_new_string (id));
+  composer = ui_test_new_window_since (GTK_APPLICATION (app), POSTAGE_TYPE_COMPOSER_WINDOW, before);
+  ui_test_wait_for_frames (GTK_WINDOW (composer));
+  g_assert_cmpstr (entry_text (composer, "subject_entry"), ==, "The report");
+  g_assert_cmpuint (g_list_model_get_n_items (postage_composer_window_get_attachments (composer)),
+                    ==, 0);
+  g_assert_true (ui_test_shows_text (GTK_WIDGET (composer), "Quarterly report.pdf"));
+  g_assert_true (ui_test_shows_text (GTK_WIDGET (composer), "attach it again"));
+  g_assert_false (ui_test_shows_text (GTK_WIDGET (composer), "Error when getting information"));
+
+  postage_draft_store_delete (store, id, NULL);
+  gtk_window_destroy (GTK_WINDOW (composer));
+}
+
 static void
 make_attachments (void)
 {
@@ -463,6 +502,7 @@ main (int    argc,
 
   g_test_add_func ("/postage/ui/drafts/crash-restore", test_crash_restore);
   g_test_add_func ("/postage/ui/drafts/discard-undo", test_discard_undo);
+  g_test_add_func ("/postage/ui/drafts/missing-attachment", test_missing_attachment);
   ret = g_test_run ();
 
   if (app != NULL)

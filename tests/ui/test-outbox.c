@@ -65,6 +65,7 @@ static struct {
   char               *cert_dir;
   char               *spool;
   char               *refuse_file;
+  char               *stall_file;
   UiTestServer        server;
   char               *skip_reason;
   PostageApplication *app;
@@ -887,6 +888,144 @@ test_notify_queued (void)
   gtk_window_destroy (GTK_WINDOW (composer));
 }
 
+/* Cases: what must never send a message twice */
+
+/* An entry whose "." went out with no verdict back: UNCERTAIN on disk, as a
+ * killed `postage send` or a lost connection leaves it. */
+static char *
+make_uncertain_entry (const char *subject)
+{
+  g_autoptr(PostageDraft) draft = new_draft ("ann@example.test", subject);
+  g_autoptr(PostageOutboxEntry) entry = NULL;
+  g_autoptr(GError) error = NULL;
+  PostageOutboxClaim *claim;
+
+  /* Claimed in the same main-loop turn, before the queue's folder watch can
+   * pick the new QUEUED entry up. */
+  entry = postage_outbox_add (get_outbox (), draft, &error);
+  g_assert_no_error (error);
+  claim = postage_outbox_claim (get_outbox (), entry->id, g_get_real_time () / G_USEC_PER_SEC,
+                                &error);
+  g_assert_no_error (error);
+  g_assert_true (postage_outbox_claim_commit (claim, &error));
+  g_assert_no_error (error);
+  postage_outbox_claim_release (claim);
+  return g_strdup (entry->id);
+}
+
+static PostageOutboxState
+entry_state (const char *id)
+{
+  g_autoptr(PostageOutboxEntry) entry = postage_outbox_get (get_outbox (), id, NULL);
+
+  g_assert_nonnull (entry);
+  return entry->state;
+}
+
+/* A "Retry Now" notification sent while the message was waiting can still
+ * be clicked after another try (here, or `postage outbox flush`) left it
+ * "may have been sent". That click must not send it again unasked: the
+ * Outbox window, which says it may have gone, opens instead. */
+static void
+test_retry_uncertain_from_notification (void)
+{
+  g_autofree char *id = NULL;
+  g_autoptr(GList) outboxes = NULL;
+  PostageOutboxQueue *queue;
+  guint before;
+
+  if (!ui_test_require (env.skip_reason))
+    return;
+  write_refusals (NULL);
+  queue = postage_application_get_outbox_queue (env.app);
+  id = make_uncertain_entry ("Did this one go?");
+  before = ui_test_count_spooled (env.spool);
+
+  g_action_group_activate_action (G_ACTION_GROUP (env.app), "retry-send",
+                                  g_variant_new_string (id));
+  g_assert_false (postage_outbox_queue_is_busy (queue));
+  g_assert_cmpint (entry_state (id), ==, POSTAGE_OUTBOX_STATE_UNCERTAIN);
+  outboxes = ui_test_list_windows (GTK_APPLICATION (env.app), POSTAGE_TYPE_OUTBOX_WINDOW);
+  g_assert_cmpuint (g_list_length (outboxes), ==, 1);
+  g_assert_nonnull (find_row (outboxes->data, id));
+
+  /* Send All Now leaves it alone too. */
+  postage_outbox_queue_run_due (queue, TRUE);
+  g_assert_false (postage_outbox_queue_is_busy (queue));
+  g_assert_cmpint (entry_state (id), ==, POSTAGE_OUTBOX_STATE_UNCERTAIN);
+  g_assert_cmpuint (ui_test_count_spooled (env.spool), ==, before);
+
+  g_assert_true (postage_outbox_remove (get_outbox (), id, NULL));
+  gtk_window_destroy (outboxes->data);
+}
+
+/* Notification actions with ids that name nothing (sent, deleted, or not
+ * an id at all): nothing happens, nothing warns (warnings are fatal here). */
+static void
+test_stale_notification_actions (void)
+{
+  static const char *const ids[] = { "", "..", "../../etc/passwd", "no such id",
+                                     "1700000000.12345_1.nowhere", "a/b", NULL };
+  static const char *const actions[] = { "retry-send", "edit-outbox", "open-draft", NULL };
+  g_autoptr(GList) before = NULL;
+  g_autoptr(GList) after = NULL;
+
+  if (!ui_test_require (env.skip_reason))
+    return;
+  before = ui_test_list_windows (GTK_APPLICATION (env.app), GTK_TYPE_WINDOW);
+  for (guint a = 0; actions[a] != NULL; a++)
+    for (guint i = 0; ids[i] != NULL; i++)
+      g_action_group_activate_action (G_ACTION_GROUP (env.app), actions[a],
+                                      g_variant_new_string (ids[i]));
+  g_assert_false (postage_outbox_queue_is_busy (postage_application_get_outbox_queue (env.app)));
+  after = ui_test_list_windows (GTK_APPLICATION (env.app), GTK_TYPE_WINDOW);
+  g_assert_cmpuint (g_list_length (after), ==, g_list_length (before));
+}
+
+static gboolean
+server_holds_dot (gpointer data)
+{
+  g_autofree char *held = g_strconcat (env.stall_file, ".held", NULL);
+
+  return g_file_test (held, G_FILE_TEST_EXISTS);
+}
+
+/* Ctrl+Q while the server has the whole message but has not answered yet:
+ * the program waits for the verdict rather than turning a message that
+ * is being accepted into one that "may have been sent". Last: it quits. */
+static void
+test_quit_after_dot (void)
+{
+  g_autoptr(PostageDraft) draft = NULL;
+  g_autoptr(GKeyFile) sent = NULL;
+  Submitted submitted = { 0 };
+  g_autofree char *id = NULL;
+  guint before;
+
+  if (!ui_test_require (env.skip_reason))
+    return;
+  write_refusals (NULL);
+  before = ui_test_count_spooled (env.spool);
+  g_assert_true (g_file_set_contents (env.stall_file, "", -1, NULL));
+  draft = new_draft ("ann@example.test", "Sent while quitting");
+  postage_outbox_queue_submit_async (postage_application_get_outbox_queue (env.app), draft, NULL,
+                                     submitted_cb, &submitted);
+  ui_test_spin_until (is_submitted, &submitted);
+  g_assert_no_error (submitted.error);
+  id = g_strdup (submitted.entry->id);
+  postage_outbox_entry_free (submitted.entry);
+  ui_test_poll_until (server_holds_dot, NULL);
+
+  g_action_group_activate_action (G_ACTION_GROUP (env.app), "quit", NULL);
+  /* The server answers a moment later. */
+  g_assert_cmpint (g_unlink (env.stall_file), ==, 0);
+  g_assert_cmpint (wait_for_outcome (id), ==, POSTAGE_OUTBOX_OUTCOME_SENT);
+  g_assert_cmpuint (ui_test_count_spooled (env.spool), ==, before + 1);
+  g_assert_false (entry_exists (id));
+  sent = postage_outbox_load_sent (get_outbox (), id, NULL);
+  g_assert_nonnull (sent);
+}
+
 /* Fixture for the whole run */
 
 static void
@@ -904,8 +1043,9 @@ start_server (void)
   env.spool = g_build_filename (env.top, "spool", NULL);
   env.refuse_file = g_build_filename (env.top, "refuse.txt", NULL);
   ui_test_make_certs (env.cert_dir);
-  if (!ui_test_start_server_refusing (&env.server, env.cert_dir, TEST_USER, TEST_PASSWORD,
-                                      env.spool, env.refuse_file))
+  env.stall_file = g_build_filename (env.top, "stall", NULL);
+  if (!ui_test_start_server_stalling (&env.server, env.cert_dir, TEST_USER, TEST_PASSWORD,
+                                      env.spool, env.refuse_file, env.stall_file))
     env.skip_reason = g_strdup ("the aiosmtpd server did not start (is python3-aiosmtpd installed?)");
 }
 
@@ -968,6 +1108,11 @@ main (int    argc,
   g_test_add_func ("/postage/ui/notify/sent-unfocused", test_notify_sent);
   g_test_add_func ("/postage/ui/notify/failed-unfocused", test_notify_failed);
   g_test_add_func ("/postage/ui/notify/queued-unfocused", test_notify_queued);
+  g_test_add_func ("/postage/ui/outbox/retry-uncertain-from-notification",
+                   test_retry_uncertain_from_notification);
+  g_test_add_func ("/postage/ui/notify/stale-actions", test_stale_notification_actions);
+  /* Last: it quits the application. */
+  g_test_add_func ("/postage/ui/quit/after-dot", test_quit_after_dot);
   ret = g_test_run ();
 
   if (env.app != NULL)
@@ -987,6 +1132,7 @@ main (int    argc,
   g_free (env.cert_dir);
   g_free (env.spool);
   g_free (env.refuse_file);
+  g_free (env.stall_file);
   g_free (env.skip_reason);
   g_free (env.queued_id);
   g_free (env.failed_id);

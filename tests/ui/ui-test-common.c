@@ -375,7 +375,8 @@ start_server (UiTestServer *server,
               const char   *user,
               const char   *password,
               const char   *spool,
-              const char   *refuse_file)
+              const char   *refuse_file,
+              const char   *stall_file)
 {
   g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GError) error = NULL;
@@ -406,6 +407,11 @@ start_server (UiTestServer *server,
       g_ptr_array_add (argv, (gpointer) "--refuse-file");
       g_ptr_array_add (argv, (gpointer) refuse_file);
     }
+  if (stall_file != NULL)
+    {
+      g_ptr_array_add (argv, (gpointer) "--stall-while");
+      g_ptr_array_add (argv, (gpointer) stall_file);
+    }
   g_ptr_array_add (argv, NULL);
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
@@ -434,7 +440,7 @@ ui_test_start_server (UiTestServer *server,
                       const char   *password,
                       const char   *spool)
 {
-  return start_server (server, cert_dir, cert_name, user, password, spool, NULL);
+  return start_server (server, cert_dir, cert_name, user, password, spool, NULL, NULL);
 }
 
 gboolean
@@ -445,7 +451,19 @@ ui_test_start_server_refusing (UiTestServer *server,
                                const char   *spool,
                                const char   *refuse_file)
 {
-  return start_server (server, cert_dir, NULL, user, password, spool, refuse_file);
+  return start_server (server, cert_dir, NULL, user, password, spool, refuse_file, NULL);
+}
+
+gboolean
+ui_test_start_server_stalling (UiTestServer *server,
+                               const char   *cert_dir,
+                               const char   *user,
+                               const char   *password,
+                               const char   *spool,
+                               const char   *refuse_file,
+                               const char   *stall_file)
+{
+  return start_server (server, cert_dir, NULL, user, password, spool, refuse_file, stall_file);
 }
 
 void

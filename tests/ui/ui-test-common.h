@@ -123,6 +123,16 @@ gboolean        ui_test_start_server_refusing (UiTestServer  *server,
                                                const char    *password,
                                                const char    *spool,
                                                const char    *refuse_file);
+/* The same, and holding the reply to a message's final "." while
+ * @stall_file exists (the server's --stall-while; it creates
+ * @stall_file.held while it holds one). */
+gboolean        ui_test_start_server_stalling (UiTestServer  *server,
+                                               const char    *cert_dir,
+                                               const char    *user,
+                                               const char    *password,
+                                               const char    *spool,
+                                               const char    *refuse_file,
+                                               const char    *stall_file);
 void            ui_test_stop_server           (UiTestServer  *server);
 
 /* What AdwApplication does for the real program, so screenshots look right:
