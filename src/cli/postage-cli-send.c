@@ -418,7 +418,7 @@ _postage_cli_sendmail_command (int    argc,
   g_clear_pointer (&input, g_byte_array_unref);
 
   outbox = postage_outbox_new (NULL);
-  entry = postage_outbox_add_with (outbox, postage_account_get_id (account),
+  entry = postage_outbox_add_with (outbox, NULL, postage_account_get_id (account),
                                    postage_raw_message_get_subject (message), NULL,
                                    write_raw_cb, message, &error);
   if (entry == NULL)

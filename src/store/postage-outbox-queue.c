@@ -69,6 +69,7 @@ struct _PostageOutboxQueue
   guint                folder_id;
   gulong               network_handler;
   gboolean             was_busy;
+  guint                storing;      /* submissions still being written */
 };
 
 /* What a job's completion needs. */
@@ -780,6 +781,19 @@ postage_outbox_queue_set_automatic (PostageOutboxQueue *self,
     }
 }
 
+typedef struct {
+  PostageDraft *draft;
+  char         *id;
+} Submission;
+
+static void
+submission_free (Submission *submission)
+{
+  postage_draft_free (submission->draft);
+  g_free (submission->id);
+  g_free (submission);
+}
+
 static void
 submit_thread (GTask        *task,
                gpointer      source_object,
@@ -787,8 +801,12 @@ submit_thread (GTask        *task,
                GCancellable *cancellable)
 {
   PostageOutboxQueue *self = source_object;
+  Submission *submission = task_data;
   GError *error = NULL;
-  PostageOutboxEntry *entry = postage_outbox_add (self->outbox, task_data, &error);
+  PostageOutboxEntry *entry =
+    submission->id != NULL
+    ? postage_outbox_add_as (self->outbox, submission->id, submission->draft, &error)
+    : postage_outbox_add (self->outbox, submission->draft, &error);
 
   if (entry == NULL)
     g_task_return_error (task, error);
@@ -806,9 +824,11 @@ submit_done_cb (GObject      *source,
   GError *error = NULL;
   PostageOutboxEntry *entry = g_task_propagate_pointer (G_TASK (result), &error);
 
+  self->storing--;
   if (entry == NULL)
     {
       g_task_return_error (outer, error);
+      notify_busy (self); /* last: it may drop the queue's own reference */
       return;
     }
   /* First in line: the person is watching this one. */
@@ -822,11 +842,13 @@ submit_done_cb (GObject      *source,
 void
 postage_outbox_queue_submit_async (PostageOutboxQueue  *self,
                                    const PostageDraft  *draft,
+                                   const char          *id,
                                    GCancellable        *cancellable,
                                    GAsyncReadyCallback  callback,
                                    gpointer             user_data)
 {
   g_autoptr(GTask) inner = NULL;
+  Submission *submission;
   GTask *outer;
 
   g_return_if_fail (POSTAGE_IS_OUTBOX_QUEUE (self));
@@ -836,7 +858,13 @@ postage_outbox_queue_submit_async (PostageOutboxQueue  *self,
   g_task_set_source_tag (outer, postage_outbox_queue_submit_async);
   /* Once begun, the write completes: a cancel must not leave half a message. */
   inner = g_task_new (self, NULL, submit_done_cb, outer);
-  g_task_set_task_data (inner, postage_draft_copy (draft), (GDestroyNotify) postage_draft_free);
+  submission = g_new0 (Submission, 1);
+  submission->draft = postage_draft_copy (draft);
+  submission->id = g_strdup (id);
+  g_task_set_task_data (inner, submission, (GDestroyNotify) submission_free);
+  /* Busy from now: quitting waits for the message to be on disk. */
+  self->storing++;
+  notify_busy (self);
   g_task_run_in_thread (inner, submit_thread);
 }
 
@@ -928,7 +956,7 @@ gboolean
 postage_outbox_queue_is_busy (PostageOutboxQueue *self)
 {
   g_return_val_if_fail (POSTAGE_IS_OUTBOX_QUEUE (self), FALSE);
-  return self->current != NULL || !g_queue_is_empty (&self->line);
+  return self->storing > 0 || self->current != NULL || !g_queue_is_empty (&self->line);
 }
 
 const char *

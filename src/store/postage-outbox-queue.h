@@ -79,10 +79,13 @@ void    postage_outbox_queue_set_automatic       (PostageOutboxQueue  *self,
                                                   gboolean             automatic);
 
 /* Stores @draft in the outbox on a worker thread (it writes the whole
- * message), then puts it first in line. The result is the new QUEUED entry;
- * the send's outcome follows in ::finished with its id. */
+ * message), under @id (see postage_outbox_new_id()) or a new one when NULL,
+ * then puts it first in line. The result is the new QUEUED entry; the send's
+ * outcome follows in ::finished with its id. The queue counts as busy from
+ * the start of the write. */
 void                postage_outbox_queue_submit_async  (PostageOutboxQueue  *self,
                                                         const PostageDraft  *draft,
+                                                        const char          *id,
                                                         GCancellable        *cancellable,
                                                         GAsyncReadyCallback  callback,
                                                         gpointer             user_data);
@@ -103,7 +106,8 @@ void     postage_outbox_queue_run_due    (PostageOutboxQueue *self,
  * when asked again with postage_outbox_queue_send(). */
 void     postage_outbox_queue_cancel     (PostageOutboxQueue *self,
                                           const char         *id);
-/* TRUE while a send is in flight or waiting in line. */
+/* TRUE while a message is being stored, or a send is in flight or waiting
+ * in line. */
 gboolean postage_outbox_queue_is_busy    (PostageOutboxQueue *self);
 /* When automatic mode would wake next (unix seconds), 0 for never. */
 gint64   postage_outbox_queue_get_next_wakeup (PostageOutboxQueue *self);

@@ -554,6 +554,7 @@ load_entry (PostageOutbox  *outbox,
 
 PostageOutboxEntry *
 postage_outbox_add_with (PostageOutbox          *outbox,
+                         const char             *wanted_id,
                          const char             *account_id,
                          const char             *subject,
                          const PostageDraft     *draft,
@@ -578,16 +579,38 @@ postage_outbox_add_with (PostageOutbox          *outbox,
 
   if (!make_maildir (outbox->outbox_dir, error))
     return NULL;
+  if (wanted_id != NULL)
+    {
+      g_autofree char *taken = envelope_path (outbox, outbox->outbox_dir, wanted_id);
+      g_autofree char *sent = envelope_path (outbox, outbox->sent_dir, wanted_id);
+
+      if (!postage_outbox_id_is_valid (wanted_id))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_FILENAME,
+                       _("“%s” is not an outbox ID."), wanted_id);
+          return NULL;
+        }
+      if (g_file_test (taken, G_FILE_TEST_EXISTS) || g_file_test (sent, G_FILE_TEST_EXISTS))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+                       _("The outbox already has a message %s."), wanted_id);
+          return NULL;
+        }
+    }
   while (fd < 0)
     {
       g_free (id);
       g_free (tmp);
-      id = _postage_store_new_id ();
+      id = wanted_id != NULL ? g_strdup (wanted_id) : _postage_store_new_id ();
       tmp = g_build_filename (outbox->outbox_dir, "tmp", id, NULL);
       fd = g_open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-      if (fd < 0 && errno != EEXIST)
+      if (fd < 0 && (errno != EEXIST || wanted_id != NULL))
         {
-          _postage_store_set_errno (error, errno, tmp);
+          if (errno == EEXIST)
+            g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+                         _("The outbox already has a message %s."), wanted_id);
+          else
+            _postage_store_set_errno (error, errno, tmp);
           return NULL;
         }
     }
@@ -664,8 +687,28 @@ postage_outbox_add (PostageOutbox       *outbox,
   g_return_val_if_fail (outbox != NULL, NULL);
   g_return_val_if_fail (draft != NULL, NULL);
 
-  return postage_outbox_add_with (outbox, draft->account_id, draft->subject, draft, write_draft,
-                                  (gpointer) draft, error);
+  return postage_outbox_add_with (outbox, NULL, draft->account_id, draft->subject, draft,
+                                  write_draft, (gpointer) draft, error);
+}
+
+char *
+postage_outbox_new_id (void)
+{
+  return _postage_store_new_id ();
+}
+
+PostageOutboxEntry *
+postage_outbox_add_as (PostageOutbox       *outbox,
+                       const char          *id,
+                       const PostageDraft  *draft,
+                       GError             **error)
+{
+  g_return_val_if_fail (outbox != NULL, NULL);
+  g_return_val_if_fail (id != NULL, NULL);
+  g_return_val_if_fail (draft != NULL, NULL);
+
+  return postage_outbox_add_with (outbox, id, draft->account_id, draft->subject, draft,
+                                  write_draft, (gpointer) draft, error);
 }
 
 static gint

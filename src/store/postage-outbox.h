@@ -103,13 +103,28 @@ PostageOutboxEntry *postage_outbox_add            (PostageOutbox       *outbox,
                                                    const PostageDraft  *draft,
                                                    GError             **error);
 
+/* A fresh ID, for a caller that must record it first (a draft's link to
+ * its outbox entry) and then store the message under it with
+ * postage_outbox_add_as(): a crash in between leaves a link to nothing,
+ * never a message whose draft does not know it was handed on. */
+char               *postage_outbox_new_id         (void);
+/* postage_outbox_add() under @id. Errors as add, and G_IO_ERROR_EXISTS when
+ * @id is taken (in the outbox or sent/), G_IO_ERROR_INVALID_FILENAME when it
+ * is no ID. */
+PostageOutboxEntry *postage_outbox_add_as         (PostageOutbox       *outbox,
+                                                   const char          *id,
+                                                   const PostageDraft  *draft,
+                                                   GError             **error);
+
 /* The general form of add, for messages that do not come from a draft
  * (`postage sendmail`): @write writes the message to @fd and returns its
- * envelope. @draft, when not NULL, is kept for Edit. */
+ * envelope. @id NULL makes a new one. @draft, when not NULL, is kept for
+ * Edit. */
 typedef PostageOutgoing *(*PostageOutboxWriteFunc) (int        fd,
                                                     gpointer   user_data,
                                                     GError   **error);
 PostageOutboxEntry *postage_outbox_add_with       (PostageOutbox          *outbox,
+                                                   const char             *id,
                                                    const char             *account_id,
                                                    const char             *subject,
                                                    const PostageDraft     *draft,

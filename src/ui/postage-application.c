@@ -274,12 +274,15 @@ quit_action (GSimpleAction *action,
   if (gtk_application_get_windows (GTK_APPLICATION (self)) != NULL)
     return;
   /* Nothing new starts. One in flight is stopped before its final "." (it
-   * stays queued for the next start) or sees its verdict through; the hold
-   * taken for it ends the program when it is done (queue_busy_cb). */
+   * stays queued for the next start) or sees its verdict through, and a
+   * message still being written to the outbox is written whole; the hold
+   * taken for them ends the program when they are done (queue_busy_cb). */
   postage_outbox_queue_set_automatic (self->queue, FALSE);
-  if (postage_outbox_queue_get_current (self->queue) != NULL)
+  if (postage_outbox_queue_is_busy (self->queue))
     {
-      postage_outbox_queue_cancel (self->queue, postage_outbox_queue_get_current (self->queue));
+      if (postage_outbox_queue_get_current (self->queue) != NULL)
+        postage_outbox_queue_cancel (self->queue,
+                                     postage_outbox_queue_get_current (self->queue));
       return;
     }
   g_application_quit (G_APPLICATION (self));

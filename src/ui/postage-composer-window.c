@@ -1101,13 +1101,11 @@ submit_done_cb (GObject      *source,
   POSTAGE_ASSERT_UI_THREAD ();
 
   entry = postage_outbox_queue_submit_finish (POSTAGE_OUTBOX_QUEUE (source), result, &error);
-  /* Tie the draft to its outbox entry whether or not the window is still
-   * there: after a crash, a draft whose message is in the outbox is not
-   * offered again (and so never sent twice). */
-  if (entry != NULL && submit->draft_id != NULL &&
-      !postage_draft_store_link (submit->drafts, submit->draft_id, entry->id, &link_error))
-    g_message ("Failed to link draft %s to %s: %s", submit->draft_id, entry->id,
-               link_error->message);
+  /* Not stored: the draft is the person's again, whether or not the window
+   * is still there. */
+  if (entry == NULL && submit->draft_id != NULL &&
+      !postage_draft_store_link (submit->drafts, submit->draft_id, NULL, &link_error))
+    g_message ("Failed to unlink draft %s: %s", submit->draft_id, link_error->message);
   self = _postage_ui_guard_dup (submit->guard);
   submit_free (submit);
   if (self == NULL)
@@ -1155,6 +1153,7 @@ send_action (GtkWidget  *widget,
   g_autoptr(PostageDraft) draft = NULL;
   g_autoptr(GCancellable) cancellable = NULL;
   g_autoptr(GError) error = NULL;
+  g_autofree char *outbox_id = NULL;
   Submit *submit;
 
   POSTAGE_ASSERT_UI_THREAD ();
@@ -1194,11 +1193,22 @@ send_action (GtkWidget  *widget,
   set_progress_text (self, _("Preparing the message…"));
   gtk_progress_bar_set_fraction (self->progress_bar, 0.0);
 
+  /* The draft learns its outbox ID before the message can be in the
+   * outbox: after a crash at any point, a draft whose message made it
+   * there is never offered back, and so never sent twice. */
+  outbox_id = postage_outbox_new_id ();
+  if (!postage_draft_store_link (self->drafts, self->draft_id, outbox_id, &error))
+    {
+      set_sending (self, NULL);
+      gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), FALSE);
+      show_error (self, error);
+      return;
+    }
   submit = g_new0 (Submit, 1);
   submit->guard = send_guard_new (self);
   submit->drafts = g_object_ref (self->drafts);
   submit->draft_id = g_strdup (self->draft_id);
-  postage_outbox_queue_submit_async (self->queue, draft, NULL, submit_done_cb, submit);
+  postage_outbox_queue_submit_async (self->queue, draft, outbox_id, NULL, submit_done_cb, submit);
 }
 
 static void

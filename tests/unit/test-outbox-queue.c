@@ -495,7 +495,9 @@ submit (Fixture    *fixture,
   gboolean timed_out = FALSE;
   guint guard = g_timeout_add_seconds (WAIT_SECONDS, timed_out_cb, &timed_out);
 
-  postage_outbox_queue_submit_async (fixture->queue, draft, NULL, submit_cb, &entry);
+  postage_outbox_queue_submit_async (fixture->queue, draft, NULL, NULL, submit_cb, &entry);
+  /* Busy while the message is written, so that quitting waits for it. */
+  g_assert_true (postage_outbox_queue_is_busy (fixture->queue));
   while (entry == NULL && !timed_out)
     g_main_context_iteration (NULL, TRUE);
   g_assert_false (timed_out);

@@ -845,6 +845,43 @@ test_remove (Fixture       *fixture,
   assert_only (fixture, keep->id);
 }
 
+/* An ID chosen first (the composer links its draft to it) is the entry's;
+ * one taken, in the outbox or in sent/, or no ID at all, is refused. */
+static void
+test_add_as (Fixture       *fixture,
+             gconstpointer  data)
+{
+  g_autoptr(PostageDraft) draft = store_test_make_draft ("sam@example.test", "Chosen");
+  g_autofree char *id = postage_outbox_new_id ();
+  g_autoptr(PostageOutboxEntry) entry = NULL;
+  g_autoptr(PostageOutboxEntry) again = NULL;
+  g_autoptr(GError) error = NULL;
+  PostageOutboxClaim *held;
+
+  g_assert_true (postage_outbox_id_is_valid (id));
+  entry = postage_outbox_add_as (fixture->outbox, id, draft, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (entry->id, ==, id);
+  assert_only (fixture, id);
+
+  again = postage_outbox_add_as (fixture->outbox, id, draft, &error);
+  g_assert_null (again);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS);
+  g_clear_error (&error);
+  assert_only (fixture, id);
+
+  held = claim (fixture, id, 1000);
+  g_assert_true (postage_outbox_claim_commit (held, &error));
+  g_assert_true (postage_outbox_claim_sent (held, "250 ok", &error));
+  postage_outbox_claim_release (held);
+  g_assert_null (postage_outbox_add_as (fixture->outbox, id, draft, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS);
+  g_clear_error (&error);
+
+  g_assert_null (postage_outbox_add_as (fixture->outbox, "../x", draft, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_FILENAME);
+}
+
 /* A message too big for what the process may write (RLIMIT_FSIZE, which
  * needs no privilege): add fails, leaves nothing, and damages nothing. */
 static void
@@ -907,6 +944,7 @@ main (int    argc,
   ADD ("sent-leftover", test_sent_leftover);
   ADD ("load-draft", test_load_draft);
   ADD ("add-refused", test_add_refused);
+  ADD ("add-as", test_add_as);
   ADD ("add-write-fails", test_add_write_fails);
   ADD ("claim-failed-transient", test_claim_failed_transient);
   ADD ("claim-failed-permanent", test_claim_failed_permanent);
