@@ -11,6 +11,7 @@
 
 #include <glib-unix.h>
 #include <glib/gi18n.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "postage-cli.h"
@@ -164,16 +165,36 @@ idle_cb (PostageOutboxQueue *queue,
 }
 
 /* Ctrl-C, SIGTERM: stop what is in flight (QUIT still goes out), send
- * nothing more. Whatever was not sent stays in the outbox, queued. */
+ * nothing more. Whatever was not sent stays in the outbox, queued. After
+ * the final "." the server's verdict is waited for; a second Ctrl-C stops
+ * without it, and the disk already says "may have been sent". */
 static gboolean
 interrupt_cb (gpointer user_data)
 {
   Delivery *delivery = user_data;
+  const char *current = postage_outbox_queue_get_current (delivery->queue);
+  g_autoptr(PostageOutboxEntry) entry = NULL;
   GHashTableIter iter;
   gpointer id;
 
+  if (current != NULL)
+    entry = postage_outbox_get (postage_outbox_queue_get_outbox (delivery->queue), current, NULL);
+  if (delivery->stopping && entry != NULL)
+    {
+      if (entry->state == POSTAGE_OUTBOX_STATE_UNCERTAIN)
+        {
+          g_printerr (_("postage: stopped without the server's answer: %s may have been sent "
+                        "(postage outbox list)\n"), current);
+          _exit (POSTAGE_EXIT_UNAVAILABLE);
+        }
+      g_printerr (_("postage: stopped; %s waits in the outbox\n"), current);
+      _exit (POSTAGE_EXIT_TEMPFAIL);
+    }
   if (!delivery->stopping)
-    g_printerr ("%s\n", _("postage: cancelling…"));
+    g_printerr ("%s\n", entry != NULL && entry->state == POSTAGE_OUTBOX_STATE_UNCERTAIN
+                         ? _("postage: the message is out; waiting for the server's answer "
+                             "(Ctrl-C again to stop without it)…")
+                         : _("postage: cancelling…"));
   delivery->stopping = TRUE;
   g_hash_table_iter_init (&iter, delivery->pending);
   while (g_hash_table_iter_next (&iter, &id, NULL))

@@ -4,7 +4,8 @@
 talk; a cancel in the middle of DATA hangs up instead, because "QUIT" there
 would only be another line of the message. A cancel that comes after the
 server accepted the message changes nothing: exit 0, or a script would send
-it again."""
+it again. After the final dot a Ctrl-C waits for the verdict; a second one
+stops without it, the message marked "may have been sent" (exit 69)."""
 
 import os
 import signal
@@ -51,7 +52,7 @@ def serve(sock, stall_at, seen, ready, stopped):
     conn.close()
 
 
-def run(stall_at, want=EX_TEMPFAIL):
+def run(stall_at, want=EX_TEMPFAIL, twice=False):
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     sock.listen(1)
@@ -77,7 +78,18 @@ def run(stall_at, want=EX_TEMPFAIL):
     check(ready.is_set(), "the client reached %s" % stall_at)
     start = time.monotonic()
     proc.send_signal(signal.SIGINT)
-    err = proc.communicate(timeout=20)[1].decode()
+    early = ""
+    if twice:
+        # After the final dot the first Ctrl-C waits for the verdict and
+        # says so; the second one stops without it.
+        for line in proc.stderr:
+            early += line.decode()
+            if "Ctrl-C again" in early:
+                break
+        check("waiting for the server's answer" in early, "the first Ctrl-C says it waits")
+        start = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+    err = early + proc.communicate(timeout=20)[1].decode()
     took = time.monotonic() - start
     stopped.set()
     print("  err| " + err.replace("\n", "\n  err| "))
@@ -97,6 +109,9 @@ def test():
     seen = run("[data]")
     check("QUIT" not in seen, "no QUIT line inside the message after a cancel mid-DATA")
     run("QUIT", want=0)
+    run(".", want=69, twice=True)
+    p = postage("outbox", "list")
+    check("uncertain" in p.out + p.err, "stopped after the dot: listed as may have been sent")
 
 
 if __name__ == "__main__":
