@@ -1217,12 +1217,19 @@ cancel_send_action (GtkWidget  *widget,
                     GVariant   *param)
 {
   PostageComposerWindow *self = POSTAGE_COMPOSER_WINDOW (widget);
+  g_autoptr(PostageOutboxEntry) entry = NULL;
 
   POSTAGE_ASSERT_UI_THREAD ();
 
   if (self->cancellable == NULL)
     return;
-  set_progress_text (self, _("Cancelling…"));
+  if (self->outbox_id != NULL)
+    entry = postage_outbox_get (postage_outbox_queue_get_outbox (self->queue), self->outbox_id,
+                                NULL);
+  /* After the final "." only the server can say how it ended. */
+  set_progress_text (self, entry != NULL && entry->state == POSTAGE_OUTBOX_STATE_UNCERTAIN
+                           ? _("The message is out; waiting for the server’s answer…")
+                           : _("Cancelling…"));
   /* Still being stored: it is cancelled as soon as the outbox has it. */
   if (self->outbox_id == NULL)
     self->cancel_pending = TRUE;

@@ -1002,6 +1002,32 @@ server_holds_dot (gpointer data)
   return g_file_test (held, G_FILE_TEST_EXISTS);
 }
 
+/* Cancel in the composer once the whole message is out: it says it waits
+ * for the server, and the verdict stands (Sent, not "cancelled"). */
+static void
+test_cancel_after_dot (void)
+{
+  PostageComposerWindow *composer;
+  guint before;
+
+  if (!ui_test_require (env.skip_reason))
+    return;
+  write_refusals (NULL);
+  before = ui_test_count_spooled (env.spool);
+  g_assert_true (g_file_set_contents (env.stall_file, "", -1, NULL));
+  composer = unfocused_composer ("ann@example.test", "Cancelled too late");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (composer), "win.send", NULL));
+  ui_test_poll_until (server_holds_dot, NULL);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (composer), "win.cancel-send", NULL));
+  g_assert_cmpstr (gtk_label_get_text (ui_test_child (composer, "progress_label")), ==,
+                   "The message is out; waiting for the server’s answer…");
+  g_assert_cmpint (g_unlink (env.stall_file), ==, 0);
+  ui_test_spin_until (is_not_sending, composer);
+  g_assert_cmpstr (gtk_label_get_text (ui_test_child (composer, "progress_label")), ==, "Sent");
+  g_assert_cmpuint (ui_test_count_spooled (env.spool), ==, before + 1);
+  gtk_window_destroy (GTK_WINDOW (composer));
+}
+
 /* Ctrl+Q while the server has the whole message but has not answered yet:
  * the program waits for the verdict rather than turning a message that
  * is being accepted into one that "may have been sent". Last: it quits. */
@@ -1124,6 +1150,7 @@ main (int    argc,
                    test_retry_uncertain_from_notification);
   g_test_add_func ("/postage/ui/notify/stale-actions", test_stale_notification_actions);
   /* Last: it quits the application. */
+  g_test_add_func ("/postage/ui/cancel/after-dot", test_cancel_after_dot);
   g_test_add_func ("/postage/ui/quit/after-dot", test_quit_after_dot);
   ret = g_test_run ();
 
