@@ -214,6 +214,25 @@ make_attachment (const char  *path,
   return GMIME_OBJECT (part);
 }
 
+void
+_postage_track_lines (const char *text,
+                      gsize       length,
+                      guint64    *line,
+                      guint64    *longest)
+{
+  for (const char *p = text, *end = text + length; p < end;)
+    {
+      const char *nl = memchr (p, '\n', end - p);
+
+      *line += (nl != NULL ? nl : end) - p;
+      *longest = MAX (*longest, *line);
+      if (nl == NULL)
+        break;
+      *line = 0;
+      p = nl + 1;
+    }
+}
+
 char *
 _postage_message_make_id (const char *sender)
 {
@@ -279,17 +298,7 @@ postage_fd_sink_write (GMimeStream *stream,
     return -1;
   for (size_t i = 0; i < len && !self->eight_bit; i++)
     self->eight_bit = (guchar) buf[i] >= 0x80;
-  for (const char *p = buf, *end = buf + len; p < end;)
-    {
-      const char *nl = memchr (p, '\n', end - p);
-
-      self->line += (nl != NULL ? nl : end) - p;
-      self->longest = MAX (self->longest, self->line);
-      if (nl == NULL)
-        break;
-      self->line = 0;
-      p = nl + 1;
-    }
+  _postage_track_lines (buf, len, &self->line, &self->longest);
   while (done < len)
     {
       ssize_t n = write (self->fd, buf + done, len - done);

@@ -28,11 +28,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeStream, g_object_unref)
 
 struct _PostageRawMessage
 {
-  GMimeMessage *message;
-  char         *sender;
-  GPtrArray    *recipients;
-  char         *message_id;
-  char         *subject;
+  GMimeMessage    *message;
+  PostageOutgoing *envelope; /* sender, recipients, message_id; no path or size yet */
+  char            *subject;
 };
 
 /* LF line ends for GMime, which writes them as CRLF. A lone CR becomes a line
@@ -127,17 +125,13 @@ end_header_block (GByteArray *text)
 }
 
 /* Longest line of @text (LF-separated). */
-static gsize
+static guint64
 longest_line (const char *text,
               gsize       length)
 {
-  gsize longest = 0, line = 0;
+  guint64 line = 0, longest = 0;
 
-  for (gsize i = 0; i < length; i++)
-    {
-      line = text[i] == '\n' ? 0 : line + 1;
-      longest = MAX (longest, line);
-    }
+  _postage_track_lines (text, length, &line, &longest);
   return longest;
 }
 
@@ -226,7 +220,7 @@ fix_part_cb (GMimeObject *parent,
   GMimeContentEncoding encoding;
   GMimeDataWrapper *content;
   GMimeStream *stream;
-  gsize longest = 0, line = 0;
+  guint64 line = 0, longest = 0;
   char buffer[4096];
   gssize got;
 
@@ -255,11 +249,7 @@ fix_part_cb (GMimeObject *parent,
     return;
   g_mime_stream_reset (stream);
   while ((got = g_mime_stream_read (stream, buffer, sizeof buffer)) > 0)
-    for (gssize i = 0; i < got; i++)
-      {
-        line = buffer[i] == '\n' ? 0 : line + 1;
-        longest = MAX (longest, line);
-      }
+    _postage_track_lines (buffer, got, &line, &longest);
   g_mime_stream_reset (stream);
   if (longest <= MAX_LINE)
     return;
@@ -410,20 +400,21 @@ postage_raw_message_parse (const char               *data,
       return NULL;
     }
 
-  if ((self->sender = parse_sender (options->sender, error)) == NULL)
+  self->envelope = g_new0 (PostageOutgoing, 1);
+  if ((self->envelope->sender = parse_sender (options->sender, error)) == NULL)
     return NULL;
-  self->recipients = g_ptr_array_new_with_free_func (g_free);
+  self->envelope->recipients = g_ptr_array_new_with_free_func (g_free);
   for (guint i = 0; options->recipients != NULL && options->recipients[i] != NULL; i++)
     {
       g_autoptr(InternetAddressList) list =
         _postage_address_list_parse_mailboxes (_("recipient"), options->recipients[i], error);
 
-      if (list == NULL || !add_addresses (self->recipients, list, _("the recipients"), error))
+      if (list == NULL || !add_addresses (self->envelope->recipients, list, _("the recipients"), error))
         return NULL;
     }
-  if (options->use_headers && !add_header_recipients (self->recipients, headers, error))
+  if (options->use_headers && !add_header_recipients (self->envelope->recipients, headers, error))
     return NULL;
-  if (self->recipients->len == 0)
+  if (self->envelope->recipients->len == 0)
     {
       g_set_error_literal (error, POSTAGE_MAIL_ERROR, POSTAGE_MAIL_ERROR_NO_RECIPIENTS,
                            options->use_headers
@@ -455,11 +446,11 @@ postage_raw_message_parse (const char               *data,
       g_mime_message_set_date (self->message, now);
     }
   if ((id = g_mime_message_get_message_id (self->message)) != NULL)
-    self->message_id = g_strdup (id);
+    self->envelope->message_id = g_strdup (id);
   else
     {
-      self->message_id = _postage_message_make_id (self->sender);
-      g_mime_message_set_message_id (self->message, self->message_id);
+      self->envelope->message_id = _postage_message_make_id (self->envelope->sender);
+      g_mime_message_set_message_id (self->message, self->envelope->message_id);
     }
 
   if (fix.reencoded && !g_mime_header_list_contains (headers, "MIME-Version"))
@@ -482,18 +473,14 @@ postage_raw_message_write (PostageRawMessage  *message,
                            int                 fd,
                            GError            **error)
 {
-  g_autoptr(PostageOutgoing) outgoing = g_new0 (PostageOutgoing, 1);
+  g_autoptr(PostageOutgoing) outgoing = NULL;
 
   g_return_val_if_fail (message != NULL, NULL);
   g_return_val_if_fail (fd >= 0, NULL);
 
+  outgoing = postage_outgoing_copy (message->envelope);
   if (!_postage_message_write_object (GMIME_OBJECT (message->message), fd, outgoing, error))
     return NULL;
-  outgoing->sender = g_strdup (message->sender);
-  outgoing->recipients = g_ptr_array_copy (message->recipients, (GCopyFunc) (void (*) (void)) g_strdup,
-                                           NULL);
-  g_ptr_array_set_free_func (outgoing->recipients, g_free);
-  outgoing->message_id = g_strdup (message->message_id);
   return g_steal_pointer (&outgoing);
 }
 
@@ -503,9 +490,7 @@ postage_raw_message_free (PostageRawMessage *message)
   if (message == NULL)
     return;
   g_clear_object (&message->message);
-  g_free (message->sender);
-  g_clear_pointer (&message->recipients, g_ptr_array_unref);
-  g_free (message->message_id);
+  g_clear_pointer (&message->envelope, postage_outgoing_free);
   g_free (message->subject);
   g_free (message);
 }
