@@ -242,10 +242,10 @@ remove_source (PostageOutboxQueue *self,
   *id = 0;
 }
 
+/* Events may outlive the queue: the worker reports through a weak ref. */
 typedef struct {
-  PostageOutboxQueue *self; /* a weak pointer's target; see event_cb */
-  GWeakRef            ref;
-  char               *id;
+  GWeakRef  ref;
+  char     *id;
 } EventTarget;
 
 static void
@@ -890,6 +890,20 @@ postage_outbox_queue_send (PostageOutboxQueue *self,
     g_queue_push_tail (&self->line, g_strdup (id));
   notify_busy (self);
   schedule_dispatch (self);
+}
+
+gboolean
+postage_outbox_queue_retry (PostageOutboxQueue  *self,
+                            const char          *id,
+                            GError             **error)
+{
+  g_return_val_if_fail (POSTAGE_IS_OUTBOX_QUEUE (self), FALSE);
+  g_return_val_if_fail (id != NULL, FALSE);
+
+  if (!postage_outbox_requeue (self->outbox, id, error))
+    return FALSE;
+  postage_outbox_queue_send (self, id);
+  return TRUE;
 }
 
 void

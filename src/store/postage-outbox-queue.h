@@ -93,6 +93,11 @@ PostageOutboxEntry *postage_outbox_queue_submit_finish (PostageOutboxQueue  *sel
                                                         GAsyncResult        *result,
                                                         GError             **error);
 
+/* The person's "Retry Now" / "Send Again": postage_outbox_requeue(), then
+ * postage_outbox_queue_send(). Errors: those of requeue. */
+gboolean postage_outbox_queue_retry      (PostageOutboxQueue *self,
+                                          const char         *id,
+                                          GError            **error);
 /* Puts an existing QUEUED (or interrupted) entry first in line. */
 void     postage_outbox_queue_send       (PostageOutboxQueue *self,
                                           const char         *id);

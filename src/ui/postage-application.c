@@ -177,6 +177,21 @@ find_composer (PostageApplication *self)
   return NULL;
 }
 
+/* The open composer whose draft (@outbox FALSE) or message in flight
+ * (@outbox TRUE) is @id, or NULL. */
+static PostageComposerWindow *
+composer_with (PostageApplication *self,
+               gboolean            outbox,
+               const char         *id)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next)
+    if (POSTAGE_IS_COMPOSER_WINDOW (l->data) &&
+        g_strcmp0 (outbox ? postage_composer_window_get_outbox_id (l->data)
+                          : postage_composer_window_get_draft_id (l->data), id) == 0)
+      return l->data;
+  return NULL;
+}
+
 static void
 account_saved_cb (PostageApplication *self,
                   PostageAccount     *account)
@@ -386,7 +401,6 @@ leftover_drafts (PostageApplication *self)
   for (guint i = 0; ids[i] != NULL; i++)
     {
       g_autofree char *link = postage_draft_store_dup_link (self->drafts, ids[i]);
-      gboolean open = FALSE;
 
       if (link != NULL)
         {
@@ -400,10 +414,7 @@ leftover_drafts (PostageApplication *self)
             }
           postage_draft_store_link (self->drafts, ids[i], NULL, NULL);
         }
-      for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next)
-        open |= POSTAGE_IS_COMPOSER_WINDOW (l->data) &&
-                g_strcmp0 (postage_composer_window_get_draft_id (l->data), ids[i]) == 0;
-      if (!open)
+      if (composer_with (self, FALSE, ids[i]) == NULL)
         g_ptr_array_add (left, g_strdup (ids[i]));
     }
   return g_steal_pointer (&left);
@@ -546,12 +557,8 @@ retry_send_action (GSimpleAction *action,
       g_action_group_activate_action (G_ACTION_GROUP (self), "show-outbox", NULL);
       return;
     }
-  if (!postage_outbox_requeue (self->outbox, id, &error))
-    {
-      g_message ("Cannot send %s again: %s", id, error->message);
-      return;
-    }
-  postage_outbox_queue_send (self->queue, id);
+  if (!postage_outbox_queue_retry (self->queue, id, &error))
+    g_message ("Cannot send %s again: %s", id, error->message);
 }
 
 /* An outbox entry back into a composer. The draft is saved, tied to the
@@ -603,13 +610,11 @@ open_draft_action (GSimpleAction *action,
   g_autoptr(GError) error = NULL;
   PostageComposerWindow *composer;
 
-  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next)
-    if (POSTAGE_IS_COMPOSER_WINDOW (l->data) &&
-        g_strcmp0 (postage_composer_window_get_draft_id (l->data), id) == 0)
-      {
-        gtk_window_present (l->data);
-        return;
-      }
+  if ((composer = composer_with (self, FALSE, id)) != NULL)
+    {
+      gtk_window_present (GTK_WINDOW (composer));
+      return;
+    }
   if ((draft = postage_draft_store_load (self->drafts, id, &error)) == NULL)
     {
       /* Sent or discarded since: there is nothing to open. */
@@ -621,30 +626,18 @@ open_draft_action (GSimpleAction *action,
   gtk_window_present (GTK_WINDOW (composer));
 }
 
-static PostageComposerWindow *
-composer_sending (PostageApplication *self,
-                  const char         *id)
-{
-  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next)
-    if (POSTAGE_IS_COMPOSER_WINDOW (l->data) &&
-        g_strcmp0 (postage_composer_window_get_outbox_id (l->data), id) == 0)
-      return l->data;
-  return NULL;
-}
-
 /* "Ada Lovelace" or "ada@example.com and 2 others", for a notification. */
 static char *
-describe_recipients (GStrv recipients)
+describe_recipients (const char *first,
+                     gsize       n)
 {
-  guint n = recipients != NULL ? g_strv_length (recipients) : 0;
-
   if (n == 0)
     return g_strdup ("?");
   if (n == 1)
-    return g_strdup (recipients[0]);
+    return g_strdup (first);
   /* Translators: an address, then how many more there are */
   return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s and %u other", "%s and %u others",
-                                       n - 1), recipients[0], n - 1);
+                                       n - 1), first, (guint) (n - 1));
 }
 
 /* @composer: the window that sent it, if it is still open. */
@@ -663,27 +656,29 @@ notify_outcome (PostageApplication    *self,
   g_autofree char *who = NULL;
   g_autofree char *title = NULL;
   g_autofree char *notification_id = g_strconcat ("send-", id, NULL);
+  const char *first = NULL;
+  gsize count = 0;
   const char *draft_id;
 
   if (outcome == POSTAGE_OUTBOX_OUTCOME_SENT)
     {
       if ((sent = postage_outbox_load_sent (self->outbox, id, NULL)) != NULL)
         {
-          recipients = g_key_file_get_string_list (sent, "Envelope", "recipients", NULL, NULL);
+          recipients = g_key_file_get_string_list (sent, "Envelope", "recipients", &count, NULL);
           subject = g_key_file_get_string (sent, "Envelope", "subject", NULL);
+          first = count > 0 ? recipients[0] : NULL;
         }
     }
   else if ((entry = postage_outbox_get (self->outbox, id, NULL)) != NULL)
     {
       subject = g_strdup (entry->subject);
-      if (entry->outgoing != NULL)
+      if (entry->outgoing != NULL && entry->outgoing->recipients->len > 0)
         {
-          g_ptr_array_add (entry->outgoing->recipients, NULL);
-          recipients = g_strdupv ((char **) entry->outgoing->recipients->pdata);
-          g_ptr_array_set_size (entry->outgoing->recipients, entry->outgoing->recipients->len - 1);
+          count = entry->outgoing->recipients->len;
+          first = g_ptr_array_index (entry->outgoing->recipients, 0);
         }
     }
-  who = describe_recipients (recipients);
+  who = describe_recipients (first, count);
 
   switch (outcome)
     {
@@ -746,7 +741,7 @@ queue_finished_cb (PostageApplication *self,
                    const GError       *error,
                    PostageOutboxQueue *queue)
 {
-  PostageComposerWindow *composer = composer_sending (self, id);
+  PostageComposerWindow *composer = composer_with (self, TRUE, id);
 
   /* The window that sent it was closed meanwhile: its draft was left tied
    * to the entry, and the outbox (or sent/) has the message now. */

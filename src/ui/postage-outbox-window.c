@@ -253,12 +253,11 @@ retry_action (GtkWidget  *widget,
   const char *id = g_variant_get_string (param, NULL);
   g_autoptr(GError) error = NULL;
 
-  if (!postage_outbox_requeue (get_outbox (self), id, &error))
+  if (!postage_outbox_queue_retry (self->queue, id, &error))
     {
       show_toast (self, error->message);
       return;
     }
-  postage_outbox_queue_send (self->queue, id);
   reload (self);
 }
 
